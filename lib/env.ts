@@ -1,0 +1,160 @@
+import { z } from 'zod';
+
+/**
+ * Configuration (CONTRACTS §2), parsed once with zod. A wrong value stops start-up with
+ * a message naming the variable; secrets are never echoed back in that message.
+ */
+
+const optionalString = z
+  .string()
+  .transform((value) => value.trim())
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const positiveInt = (name: string, fallback: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < 1 || parsed > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from 1 to ${max} (${name})` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const emailList = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    const items = (value ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
+    for (const item of items) {
+      if (!z.email().safeParse(item).success) {
+        ctx.addIssue({ code: 'custom', message: `"${item}" is not an email address` });
+        return z.NEVER;
+      }
+    }
+    return items;
+  });
+
+export const encryptionKeySchema = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value.trim() === '') return undefined;
+    const keys: { id: string; key: Buffer }[] = [];
+    const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+    for (const [index, entry] of entries.entries()) {
+      const separator = entry.indexOf(':');
+      const id = separator > 0 ? entry.slice(0, separator) : '';
+      if (!/^[A-Za-z0-9_-]{1,32}$/.test(id)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `entry ${index + 1} must look like keyId:base64key with a key id of letters, digits, _ or - (at most 32)`,
+        });
+        return z.NEVER;
+      }
+      const encoded = entry.slice(separator + 1);
+      const key = Buffer.from(encoded, 'base64');
+      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || key.length !== 32) {
+        ctx.addIssue({ code: 'custom', message: `key "${id}" must be 32 bytes, base64-encoded (openssl rand -base64 32)` });
+        return z.NEVER;
+      }
+      if (keys.some((existing) => existing.id === id)) {
+        ctx.addIssue({ code: 'custom', message: `key id "${id}" appears twice` });
+        return z.NEVER;
+      }
+      keys.push({ id, key });
+    }
+    return keys.length > 0 ? keys : undefined;
+  });
+
+const absoluteUrl = (allowed: string[]) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return undefined;
+      try {
+        const url = new URL(value.trim());
+        if (!allowed.includes(url.protocol)) throw new Error(url.protocol);
+        return url.toString().replace(/\/$/, '');
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `must be an absolute URL (${allowed.join(' or ')})` });
+        return z.NEVER;
+      }
+    });
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATABASE_URL: absoluteUrl(['postgres:', 'postgresql:']),
+  /** Where the embedded database and generated dev secrets live. */
+  TOKENWARDEN_DATA_DIR: optionalString,
+  CRON_SECRET: optionalString.refine((value) => value === undefined || value.length >= 16, {
+    message: 'must be at least 16 characters',
+  }),
+  TOKEN_ENCRYPTION_KEYS: encryptionKeySchema,
+  RESEND_API_KEY: optionalString,
+  EMAIL_FROM: optionalString,
+  RESEND_BASE_URL: absoluteUrl(['http:', 'https:']),
+  KV_REST_API_URL: absoluteUrl(['http:', 'https:']),
+  KV_REST_API_TOKEN: optionalString,
+  OPERATOR_EMAILS: emailList,
+  APP_URL: absoluteUrl(['http:', 'https:']).transform((value) => value ?? 'http://localhost:3000'),
+  TOKENWARDEN_PROVIDERS_FILE: optionalString,
+  REFRESH_THRESHOLD_MINUTES: positiveInt('REFRESH_THRESHOLD_MINUTES', 10, 24 * 60),
+  REFRESH_CONCURRENCY: positiveInt('REFRESH_CONCURRENCY', 50, 500),
+  REFRESH_TIME_BUDGET_SECONDS: positiveInt('REFRESH_TIME_BUDGET_SECONDS', 240, 3600),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class EnvError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'EnvError';
+  }
+}
+
+/** Parses an environment; throws EnvError naming every bad variable. Pure: tests pass their own. */
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const result = envSchema.safeParse(source);
+  const problems: string[] = [];
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const name = issue.path.join('.') || '(environment)';
+      problems.push(`${name}: ${issue.message}`);
+    }
+    throw new EnvError(problems);
+  }
+  const env = result.data;
+  if (env.NODE_ENV === 'production' && !env.TOKEN_ENCRYPTION_KEYS) {
+    problems.push('TOKEN_ENCRYPTION_KEYS: required when NODE_ENV=production (comma list of keyId:base64key)');
+  }
+  if (env.RESEND_API_KEY && !env.EMAIL_FROM) {
+    problems.push('EMAIL_FROM: required when RESEND_API_KEY is set (e.g. "Tokenwarden <alerts@example.com>")');
+  }
+  if (Boolean(env.KV_REST_API_URL) !== Boolean(env.KV_REST_API_TOKEN)) {
+    problems.push('KV_REST_API_URL and KV_REST_API_TOKEN: set both or neither');
+  }
+  if (problems.length > 0) throw new EnvError(problems);
+  return env;
+}
+
+let cached: Env | undefined;
+
+/** The process configuration, parsed on first use and then kept. */
+export function getEnv(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}
+
+/** For tests and the CLI, which change the environment before first use. */
+export function resetEnvForTests(): void {
+  cached = undefined;
+}

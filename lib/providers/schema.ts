@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+/**
+ * The shape of one provider profile. Profiles are data: the built-in catalog in
+ * `catalog.ts` and the operator's `TOKENWARDEN_PROVIDERS_FILE` both end up as this type,
+ * and the refresh engine reads nothing else about a provider.
+ */
+
+/** `{shop}`-style placeholders are filled from the integration (e.g. a Shopify shop). */
+const urlTemplate = z
+  .string()
+  .min(1)
+  .refine((value) => {
+    try {
+      const url = new URL(value.replace(/\{[a-z_]+\}/g, 'placeholder'));
+      return url.protocol === 'https:' || url.protocol === 'http:';
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http(s) URL (placeholders like {shop} allowed)');
+
+export const providerIdSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{1,39}$/, 'must be lowercase letters, digits and underscores, starting with a letter');
+
+export const clientAuthSchema = z.enum(['client_secret_basic', 'client_secret_post']);
+
+export const refreshTokenPolicySchema = z.object({
+  /**
+   * always: every authorization returns one; offline_scope: only when `offlineScopes`
+   * are requested (Google access_type=offline counts as a scope-like flag here);
+   * optional: the app owner turns it on (Slack token rotation, GitHub expiring tokens);
+   * never: the provider has no refresh token (Meta exchanges long-lived tokens instead).
+   */
+  issued: z.enum(['always', 'offline_scope', 'optional', 'never']),
+  /** Each refresh returns a new refresh token and the old one stops working. */
+  rotates: z.boolean(),
+  /** Seconds during which a just-rotated refresh token is still accepted, if documented. */
+  reuseGraceSeconds: z.number().int().nonnegative().nullable(),
+  /** Absolute lifetime from issue, when the provider documents a hard cap. null: none documented. */
+  lifetimeSeconds: z.number().int().positive().nullable(),
+  /** Expires after this long unused, when documented. null: none documented. */
+  idleLifetimeSeconds: z.number().int().positive().nullable(),
+});
+
+export const providerProfileSchema = z.object({
+  id: providerIdSchema,
+  name: z.string().min(1),
+  tokenUrl: urlTemplate,
+  authorizationUrl: urlTemplate.nullable(),
+  revocationUrl: urlTemplate.nullable(),
+  /** A cheap authenticated GET that proves an access token works. */
+  healthCheckUrl: urlTemplate.nullable(),
+  clientAuth: clientAuthSchema,
+  /** How a token is renewed: the standard grant, Meta's long-lived exchange, or not at all. */
+  refreshGrant: z.enum(['refresh_token', 'fb_exchange_token', 'none']),
+  accessToken: z.object({
+    /** Documented lifetime; used when a response omits `expires_in`. null: does not expire. */
+    lifetimeSeconds: z.number().int().positive().nullable(),
+  }),
+  refreshToken: refreshTokenPolicySchema,
+  /** Scopes (or parameters) required to be issued a refresh token. */
+  offlineScopes: z.array(z.string().min(1)),
+  /** Default scopes requested on connect, if the host app does not choose its own. */
+  scopes: z.array(z.string().min(1)),
+  /** Where the facts above come from. */
+  docsUrl: z.string().url(),
+});
+
+export type ProviderProfile = z.infer<typeof providerProfileSchema>;
+export type ClientAuth = z.infer<typeof clientAuthSchema>;
+
+/** A provider ready for use: its profile and, when configured, its client credentials. */
+export interface ResolvedProvider extends ProviderProfile {
+  credentials: { clientId: string; clientSecret: string } | null;
+  /** Where the definition came from, for operators reading errors. */
+  source: 'builtin' | 'file' | 'builtin+file';
+}
