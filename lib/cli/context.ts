@@ -1,0 +1,29 @@
+import { parseEnv, type Env } from '../env';
+import { openDatabase, describeDatabase } from '../db/open';
+import type { Db } from '../db/client';
+import { loadKeyRing } from '../crypto/load-key-ring';
+import type { KeyRing } from '../crypto/key-ring';
+import { loadProviderRegistry } from '../providers/registry';
+
+export interface CliContext {
+  env: Env;
+  db: Db;
+  keyRing: () => KeyRing;
+  providers: () => ReturnType<typeof loadProviderRegistry>;
+  databaseLabel: string;
+}
+
+/** What every command needs, opened lazily so `migrate` does not demand encryption keys. */
+export async function openCliContext(source: Record<string, string | undefined>): Promise<CliContext> {
+  const env = parseEnv(source);
+  const db = await openDatabase(env);
+  let keyRing: KeyRing | undefined;
+  let providers: ReturnType<typeof loadProviderRegistry> | undefined;
+  return {
+    env,
+    db,
+    databaseLabel: describeDatabase(env),
+    keyRing: () => (keyRing ??= loadKeyRing(env)),
+    providers: () => (providers ??= loadProviderRegistry({ providersFile: env.TOKENWARDEN_PROVIDERS_FILE, env: source })),
+  };
+}

@@ -1,0 +1,139 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { EnvError } from '../env';
+import { migrate, MigrationError } from '../db/migrate';
+import { validateImportFile, ImportValidationError } from '../import/validate';
+import { importConnections } from '../import/import-connections';
+import { rotateKeys } from '../crypto/rotate-keys';
+import { openCliContext, type CliContext } from './context';
+
+/**
+ * The operator CLI (CONTRACTS §1). With --json every command prints exactly one JSON
+ * document on stdout, errors included; progress and logs go to stderr.
+ */
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Record<string, string | undefined>;
+}
+
+interface Command {
+  summary: string;
+  options: Record<string, { type: 'string' | 'boolean' }>;
+  positionals: number;
+  run(ctx: CliContext, args: { values: Record<string, string | boolean | undefined>; positionals: string[] }, io: CliIo): Promise<{ json: unknown; text: string }>;
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const commands: Record<string, Command> = {
+  migrate: {
+    summary: 'apply supabase/migrations/*.sql in name order (idempotent)',
+    options: {},
+    positionals: 0,
+    async run(ctx, _args, io) {
+      io.stderr(`Migrating ${ctx.databaseLabel}\n`);
+      const result = await migrate(ctx.db, { log: (line) => io.stderr(`${line}\n`) });
+      return {
+        json: { ok: true, applied: result.applied, alreadyApplied: result.alreadyApplied },
+        text: result.applied.length
+          ? `Applied ${result.applied.length} migration(s): ${result.applied.join(', ')}`
+          : `Up to date (${result.alreadyApplied.length} migration(s) applied earlier)`,
+      };
+    },
+  },
+  import: {
+    summary: 'import existing connections from a JSON file: import <file>',
+    options: {},
+    positionals: 1,
+    async run(ctx, { positionals }, io) {
+      const file = positionals[0]!;
+      let data: unknown;
+      try {
+        data = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (error) {
+        const reason = (error as NodeJS.ErrnoException).code ? `cannot read it (${(error as NodeJS.ErrnoException).code})` : 'it is not valid JSON';
+        throw new ImportValidationError([{ index: null, field: null, message: `${file}: ${reason}` }]);
+      }
+      const providers = ctx.providers();
+      const entries = validateImportFile(data, new Set(providers.ids()));
+      io.stderr(`Importing ${entries.length} connection(s) into ${ctx.databaseLabel}\n`);
+      const started = performance.now();
+      const result = await importConnections(ctx.db, entries, { keyRing: ctx.keyRing(), providers });
+      const seconds = (performance.now() - started) / 1000;
+      io.stderr(`Imported ${result.imported} in ${seconds.toFixed(2)} s\n`);
+      return { json: { imported: result.imported, ids: result.ids }, text: `Imported ${result.imported} connection(s).` };
+    },
+  },
+  'rotate-keys': {
+    summary: 're-encrypt every stored token with the active encryption key',
+    options: {},
+    positionals: 0,
+    async run(ctx) {
+      const result = await rotateKeys(ctx.db, ctx.keyRing());
+      return {
+        json: { ok: result.failed.length === 0, ...result },
+        text:
+          `Re-encrypted ${result.rotated} integration(s) under key "${result.activeKeyId}"` +
+          (result.changedConcurrently ? `; ${result.changedConcurrently} were rewritten by a refresh meanwhile` : '') +
+          (result.failed.length
+            ? `\n${result.failed.length} could not be opened:\n${result.failed.map((f) => `  ${f.integrationId}: ${f.reason}`).join('\n')}`
+            : ''),
+      };
+    },
+  },
+};
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, command]) => `  ${name.padEnd(14)} ${command.summary}`);
+  return `Usage: npm run tokenwarden -- <command> [flags] [--json]\n\nCommands:\n${lines.join('\n')}\n`;
+}
+
+/** Runs one command; resolves to the process exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const json = argv.includes('--json');
+  const [name, ...rest] = argv.filter((arg) => arg !== '--json');
+  const fail = (code: string, message: string, exitCode: number) => {
+    if (json) io.stdout(`${JSON.stringify({ ok: false, error: { code, message } })}\n`);
+    else io.stderr(`${message}\n`);
+    return exitCode;
+  };
+
+  if (!name || name === 'help' || name === '--help') {
+    if (json) io.stdout(`${JSON.stringify({ ok: true, commands: Object.keys(commands) })}\n`);
+    else io.stderr(usage());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) return fail('unknown_command', `Unknown command "${name}".\n${usage()}`, 2);
+
+  let args: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    args = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
+    if (args.positionals.length !== command.positionals) {
+      throw new UsageError(`"${name}" takes ${command.positionals} argument(s), got ${args.positionals.length}`);
+    }
+  } catch (error) {
+    return fail('usage', `${(error as Error).message}\n${usage()}`, 2);
+  }
+
+  let ctx: CliContext | undefined;
+  try {
+    ctx = await openCliContext(io.env);
+    const result = await command.run(ctx, args, io);
+    io.stdout(json ? `${JSON.stringify(result.json)}\n` : `${result.text}\n`);
+    const ok = (result.json as { ok?: unknown }).ok;
+    return ok === false ? 1 : 0;
+  } catch (error) {
+    if (error instanceof EnvError) return fail('configuration', error.message, 1);
+    if (error instanceof ImportValidationError) return fail('invalid_import', error.message, 1);
+    if (error instanceof MigrationError) return fail('migration', error.message, 1);
+    const message = error instanceof Error ? error.message : String(error);
+    return fail('error', `${name} failed: ${message}`, 1);
+  } finally {
+    await ctx?.db.close();
+  }
+}

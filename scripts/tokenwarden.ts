@@ -1,0 +1,8 @@
+import { runCli } from '../lib/cli/run';
+
+const code = await runCli(process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+});
+process.exitCode = code;
