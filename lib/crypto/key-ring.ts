@@ -51,6 +51,11 @@ export class KeyRing {
     this.activeKeyId = first.id;
   }
 
+  /** The active key's bytes, for deriving purpose-bound keys (HKDF); never for encrypting elsewhere. */
+  activeKey(): Buffer {
+    return this.byId.get(this.activeKeyId)!;
+  }
+
   get keyIds(): string[] {
     return [...this.byId.keys()];
   }

@@ -7,7 +7,7 @@ import { z } from 'zod';
  */
 
 /** `{shop}`-style placeholders are filled from the integration (e.g. a Shopify shop). */
-const urlTemplate = z
+export const urlTemplateSchema = z
   .string()
   .min(1)
   .refine((value) => {
@@ -28,7 +28,7 @@ export const clientAuthSchema = z.enum(['client_secret_basic', 'client_secret_po
 export const refreshTokenPolicySchema = z.object({
   /**
    * always: every authorization returns one; offline_scope: only when `offlineScopes`
-   * are requested (Google access_type=offline counts as a scope-like flag here);
+   * or `offlineAuthorizationParams` are requested (Google access_type=offline);
    * optional: the app owner turns it on (Slack token rotation, GitHub expiring tokens);
    * never: the provider has no refresh token (Meta exchanges long-lived tokens instead).
    */
@@ -46,25 +46,39 @@ export const refreshTokenPolicySchema = z.object({
 export const providerProfileSchema = z.object({
   id: providerIdSchema,
   name: z.string().min(1),
-  tokenUrl: urlTemplate,
-  authorizationUrl: urlTemplate.nullable(),
-  revocationUrl: urlTemplate.nullable(),
+  tokenUrl: urlTemplateSchema,
+  authorizationUrl: urlTemplateSchema.nullable(),
+  revocationUrl: urlTemplateSchema.nullable(),
   /** A cheap authenticated GET that proves an access token works. */
-  healthCheckUrl: urlTemplate.nullable(),
+  healthCheckUrl: urlTemplateSchema.nullable(),
   clientAuth: clientAuthSchema,
-  /** How a token is renewed: the standard grant, Meta's long-lived exchange, or not at all. */
-  refreshGrant: z.enum(['refresh_token', 'fb_exchange_token', 'none']),
+  /**
+   * How a token is renewed:
+   * refresh_token: the standard RFC 6749 grant at `tokenUrl`;
+   * fb_exchange_token: Meta's long-lived token exchange (Facebook Login), no refresh token;
+   * ig_refresh_token: Instagram API with Instagram Login, `GET tokenUrl?grant_type=ig_refresh_token
+   *   &access_token=<long-lived token>`; no refresh token and no client credentials, the
+   *   long-lived access token itself is renewed (it must be at least 24 hours old and unexpired);
+   * none: cannot be renewed without the user.
+   */
+  refreshGrant: z.enum(['refresh_token', 'fb_exchange_token', 'ig_refresh_token', 'none']),
   accessToken: z.object({
     /** Documented lifetime; used when a response omits `expires_in`. null: does not expire. */
     lifetimeSeconds: z.number().int().positive().nullable(),
   }),
   refreshToken: refreshTokenPolicySchema,
-  /** Scopes (or parameters) required to be issued a refresh token. */
+  /** Scopes required to be issued a refresh token (e.g. `offline_access`). */
   offlineScopes: z.array(z.string().min(1)),
+  /**
+   * Authorization request parameters required to be issued a refresh token, for providers
+   * that use a parameter rather than a scope (Google `access_type=offline`, Dropbox
+   * `token_access_type=offline`).
+   */
+  offlineAuthorizationParams: z.record(z.string().min(1), z.string()),
   /** Default scopes requested on connect, if the host app does not choose its own. */
   scopes: z.array(z.string().min(1)),
-  /** Where the facts above come from. */
-  docsUrl: z.string().url(),
+  /** Where the facts above come from; null for operator-defined providers without one. */
+  docsUrl: z.url().nullable(),
 });
 
 export type ProviderProfile = z.infer<typeof providerProfileSchema>;

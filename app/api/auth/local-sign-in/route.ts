@@ -1,0 +1,44 @@
+import { NextResponse } from 'next/server';
+import { z } from 'zod';
+import { getEnv } from '@/lib/env';
+import { getDb } from '@/lib/db';
+import { getKeyRing } from '@/lib/runtime';
+import {
+  createLocalSession,
+  LOCAL_SESSION_COOKIE,
+  LOCAL_SESSION_TTL_SECONDS,
+  localSignInAllowed,
+} from '@/lib/auth/local-session';
+import { isSameOrigin } from '@/app/_server/same-origin';
+
+export const dynamic = 'force-dynamic';
+
+const formSchema = z.object({ email: z.email('must be an email address') });
+
+/** The embedded demo's sign-in. Refused outright when NODE_ENV=production. */
+export async function POST(request: Request) {
+  if (!localSignInAllowed(getEnv().NODE_ENV)) {
+    return NextResponse.json({ error: 'Local sign-in is disabled in production; sign in with Supabase Auth.' }, { status: 403 });
+  }
+  if (!isSameOrigin(request)) {
+    return NextResponse.json({ error: 'Cross-site request refused' }, { status: 403 });
+  }
+  const form = await request.formData().catch(() => null);
+  const parsed = formSchema.safeParse({ email: form?.get('email') });
+  if (!parsed.success) {
+    return NextResponse.json({ error: 'Invalid sign-in', field: 'email', message: parsed.error.issues[0]?.message }, { status: 400 });
+  }
+  const db = await getDb();
+  const [user] = await db.query<{ id: string }>(`select id from auth.users where lower(email) = lower($1)`, [parsed.data.email]);
+  if (!user) {
+    return NextResponse.json({ error: 'No such user', field: 'email' }, { status: 400 });
+  }
+  const response = NextResponse.redirect(new URL('/', request.url), 303);
+  response.cookies.set(LOCAL_SESSION_COOKIE, createLocalSession(getKeyRing(), user.id), {
+    httpOnly: true,
+    sameSite: 'lax',
+    path: '/',
+    maxAge: LOCAL_SESSION_TTL_SECONDS,
+  });
+  return response;
+}

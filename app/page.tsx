@@ -1,0 +1,86 @@
+import { redirect } from 'next/navigation';
+import { getDb } from '@/lib/db';
+import { asUser } from '@/lib/db/user-context';
+import { listVisibleIntegrations, type IntegrationSummary } from '@/lib/db/integrations';
+import { getProviders } from '@/lib/runtime';
+import { getCurrentUser } from './_server/current-user';
+import { relativeTime } from './_server/format';
+
+export const dynamic = 'force-dynamic';
+
+export default async function IntegrationsPage() {
+  const user = await getCurrentUser();
+  if (!user) redirect('/sign-in');
+  const db = await getDb();
+  const integrations = await asUser(db, user.id, listVisibleIntegrations);
+  const providers = getProviders();
+  const now = new Date();
+
+  return (
+    <>
+      <div className="row">
+        <div>
+          <h1>Connections</h1>
+          <p className="muted">
+            Signed in as {user.email}. {integrations.length} connection{integrations.length === 1 ? '' : 's'} you can see.
+          </p>
+        </div>
+        <form className="inline" method="post" action="/api/auth/sign-out">
+          <button type="submit">Sign out</button>
+        </form>
+      </div>
+      <table>
+        <thead>
+          <tr>
+            <th>Provider</th>
+            <th>Account</th>
+            <th>Status</th>
+            <th>Access token expires</th>
+            <th>Last refreshed</th>
+            <th>Failures (auth / transient)</th>
+          </tr>
+        </thead>
+        <tbody>
+          {integrations.map((integration) => (
+            <tr key={integration.id} data-integration-id={integration.id}>
+              <td>{providers.get(integration.provider)?.name ?? integration.provider}</td>
+              <td>
+                {integration.account_label ?? '—'}
+                {integration.organization_name ? <div className="muted">{integration.organization_name}</div> : null}
+              </td>
+              <td>
+                <StatusBadge integration={integration} />
+                {integration.disconnect_reason ? <div className="muted">{integration.disconnect_reason}</div> : null}
+              </td>
+              <td className={expiryClass(integration.expires_at, now)} title={integration.expires_at?.toISOString()}>
+                {integration.expires_at ? relativeTime(integration.expires_at, now) : 'does not expire'}
+              </td>
+              <td title={integration.last_refreshed_at?.toISOString()}>{relativeTime(integration.last_refreshed_at, now)}</td>
+              <td>
+                {integration.consecutive_failures} / {integration.consecutive_transient_failures}
+                {integration.last_error_code ? <div className="muted">{integration.last_error_code}</div> : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {integrations.length === 0 ? <p className="muted">No connections yet.</p> : null}
+    </>
+  );
+}
+
+function StatusBadge({ integration }: { integration: IntegrationSummary }) {
+  const label = integration.status.replace('_', ' ');
+  const troubled =
+    integration.status === 'connected' &&
+    (integration.consecutive_failures > 0 || integration.consecutive_transient_failures > 0);
+  return <span className={`badge ${troubled ? 'trouble' : integration.status}`}>{troubled ? 'connected, retrying' : label}</span>;
+}
+
+function expiryClass(expiresAt: Date | null, now: Date): string | undefined {
+  if (!expiresAt) return undefined;
+  const left = expiresAt.getTime() - now.getTime();
+  if (left <= 0) return 'expired';
+  if (left < 3600_000) return 'soon';
+  return undefined;
+}

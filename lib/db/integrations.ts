@@ -1,0 +1,37 @@
+import type { Queryable } from './client';
+
+/** What a dashboard shows of an integration: never a token column (RLS grants none). */
+export interface IntegrationSummary {
+  id: string;
+  organization_id: string | null;
+  organization_name: string | null;
+  user_id: string;
+  provider: string;
+  account_label: string | null;
+  status: 'connected' | 'needs_reauthorization' | 'disconnected';
+  expires_at: Date | null;
+  refresh_token_expires_at: Date | null;
+  last_refreshed_at: Date | null;
+  consecutive_failures: number;
+  consecutive_transient_failures: number;
+  last_failure_at: Date | null;
+  last_error_code: string | null;
+  disconnect_reason: string | null;
+  [key: string]: unknown;
+}
+
+/**
+ * The integrations the current user may see. Run it inside `asUser`: the RLS policies
+ * decide (own connections plus those of the user's organizations).
+ */
+export function listVisibleIntegrations(tx: Queryable): Promise<IntegrationSummary[]> {
+  return tx.query<IntegrationSummary>(
+    `select i.id, i.organization_id, o.name as organization_name, i.user_id, i.provider,
+            i.account_label, i.status, i.expires_at, i.refresh_token_expires_at, i.last_refreshed_at,
+            i.consecutive_failures, i.consecutive_transient_failures, i.last_failure_at,
+            i.last_error_code, i.disconnect_reason
+     from public.integrations i
+     left join public.organizations o on o.id = i.organization_id
+     order by (i.status = 'connected'), i.expires_at nulls last, i.provider, i.id`,
+  );
+}

@@ -1,0 +1,607 @@
+import type { ProviderProfile } from './schema';
+
+/**
+ * The built-in provider catalog, as data. Facts were checked against each provider's own
+ * documentation; where a value is not documented, or sources disagree, the comment beside
+ * it says so. Token responses carry `expires_in` for most providers and the engine should
+ * prefer it: `accessToken.lifetimeSeconds` is only the fallback when a response omits it,
+ * and null there means "a response without expires_in is a token that does not expire".
+ *
+ * Durations are in seconds.
+ */
+
+type DeepReadonly<T> = T extends readonly (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+/** A catalog entry: a provider profile that nobody may mutate. */
+export type BuiltinProviderProfile = DeepReadonly<ProviderProfile>;
+
+const HOUR = 3600;
+const DAY = 86400;
+
+export const builtinProviders = {
+  google: {
+    id: 'google',
+    name: 'Google',
+    tokenUrl: 'https://oauth2.googleapis.com/token',
+    authorizationUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
+    revocationUrl: 'https://oauth2.googleapis.com/revoke',
+    healthCheckUrl: 'https://openidconnect.googleapis.com/v1/userinfo',
+    // Google accepts both; its guides send the secret in the body.
+    clientAuth: 'client_secret_post',
+    refreshGrant: 'refresh_token',
+    accessToken: { lifetimeSeconds: HOUR },
+    refreshToken: {
+      // Issued only with access_type=offline; prompt=consent makes Google issue a new one
+      // when the user has already consented (otherwise the second grant has none).
+      issued: 'offline_scope',
+      rotates: false,
+      reuseGraceSeconds: null,
+      // No fixed lifetime in production. Apps whose consent screen is External + "Testing"
+      // get refresh tokens that expire 7 days after consent: a config problem, not the user's.
+      lifetimeSeconds: null,
+      // Revoked after six months unused (documented as "six months"; 180 days used here).
+      idleLifetimeSeconds: 180 * DAY,
+    },
+    // Offline access is the access_type parameter, not a scope.
+    offlineScopes: [],
+    offlineAuthorizationParams: { access_type: 'offline', prompt: 'consent' },
+    scopes: ['openid', 'email', 'profile'],
+    docsUrl: 'https://developers.google.com/identity/protocols/oauth2/web-server#offline',
+  },
+
+  microsoft: {
+    id: 'microsoft',
+    name: 'Microsoft',
+    // `common` accepts work/school and personal accounts; single-tenant apps override it.
+    tokenUrl: 'https://login.microsoftonline.com/common/oauth2/v2.0/token',
+    authorizationUrl: 'https://login.microsoftonline.com/common/oauth2/v2.0/authorize',
+    // No RFC 7009 endpoint; revocation is Graph `revokeSignInSessions` for a whole user.
+    revocationUrl: null,
+    healthCheckUrl: 'https://graph.microsoft.com/v1.0/me',
+    clientAuth: 'client_secret_post',
+    refreshGrant: 'refresh_token',
+    // Default access token lifetime varies (60-90 min); responses always carry expires_in.
+    accessToken: { lifetimeSeconds: HOUR },
+    refreshToken: {
+      issued: 'offline_scope',
+      // Each refresh returns a new refresh token, but Microsoft does not revoke the old one.
+      rotates: false,
+      reuseGraceSeconds: null,
+      lifetimeSeconds: null,
+      // 90 days, renewed by each refresh. Refresh tokens issued to a redirect URI registered
+      // as "spa" expire 24 hours after sign-in and do not slide.
+      idleLifetimeSeconds: 90 * DAY,
+    },
+    offlineScopes: ['offline_access'],
+    offlineAuthorizationParams: {},
+    scopes: ['openid', 'profile', 'email', 'User.Read'],
+    docsUrl: 'https://learn.microsoft.com/en-us/entra/identity-platform/refresh-tokens',
+  },
+
+  slack: {
+    id: 'slack',
+    name: 'Slack',
+    tokenUrl: 'https://slack.com/api/oauth.v2.access',
+    authorizationUrl: 'https://slack.com/oauth/v2/authorize',
+    // auth.revoke takes the token to revoke as its bearer credential (not RFC 7009).
+    revocationUrl: 'https://slack.com/api/auth.revoke',
+    healthCheckUrl: 'https://slack.com/api/auth.test',
+    clientAuth: 'client_secret_post',
+    refreshGrant: 'refresh_token',
+    // 12 hours (43200) with token rotation on, and then Slack sends expires_in; without
+    // rotation tokens never expire and expires_in is absent.
+    accessToken: { lifetimeSeconds: null },
+    refreshToken: {
+      // Only when the app owner enables token rotation.
+      issued: 'optional',
+      rotates: true,
+      reuseGraceSeconds: null,
+      lifetimeSeconds: null,
+      idleLifetimeSeconds: null,
+    },
+    offlineScopes: [],
+    offlineAuthorizationParams: {},
+    scopes: ['users:read'],
+    docsUrl: 'https://docs.slack.dev/authentication/using-token-rotation',
+  },
+
+  github: {
+    id: 'github',
+    name: 'GitHub',
+    // Answers form-encoded unless sent `Accept: application/json`; errors come back as 200.
+    tokenUrl: 'https://github.com/login/oauth/access_token',
+    authorizationUrl: 'https://github.com/login/oauth/authorize',
+    // REST `DELETE /applications/{client_id}/token`, basic auth, token in the JSON body.
+    revocationUrl: 'https://api.github.com/applications/{client_id}/token',
+    healthCheckUrl: 'https://api.github.com/user',
+    clientAuth: 'client_secret_post',
+    refreshGrant: 'refresh_token',
+    // GitHub App user tokens with expiration on: 8 hours (28800), sent as expires_in.
+    // OAuth app tokens and GitHub Apps that opted out: no expiry and no expires_in.
+    accessToken: { lifetimeSeconds: null },
+    refreshToken: {
+      // Only for GitHub Apps with user token expiration (on by default, can be opted out).
+      issued: 'optional',
+      rotates: true,
+      reuseGraceSeconds: null,
+      lifetimeSeconds: null,
+      // "Six months", renewed with each refresh; GitHub sends refresh_token_expires_in
+      // (15811200 seen in practice; the docs only say six months).
+      idleLifetimeSeconds: 15811200,
+    },
+    offlineScopes: [],
+    offlineAuthorizationParams: {},
+    scopes: ['read:user'],
+    docsUrl:
+      'https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/refreshing-user-access-tokens',
+  },
+
+  hubspot: {
+    id: 'hubspot',
+    name: 'HubSpot',
+    // v3 takes every parameter in the body; v1 (/oauth/v1/token) is deprecated on 2027-02-16.
+    tokenUrl: 'https://api.hubapi.com/oauth/v3/token',
+    authorizationUrl: 'https://app.hubspot.com/oauth/authorize',
+    // v1 is `DELETE /oauth/v1/refresh_tokens/:token`; a v3 equivalent was not verified.
+    revocationUrl: null,
+    // Assumed to need only the `oauth` scope; not verified.
+    healthCheckUrl: 'https://api.hubapi.com/account-info/v3/details',
+    clientAuth: 'client_secret_post',
+    refreshGrant: 'refresh_token',
+    accessToken: { lifetimeSeconds: 30 * 60 },
+    refreshToken: {
+      issued: 'always',
+      rotates: false,
+      reuseGraceSeconds: null,
+      // Refresh tokens do not expire; they end when the app is uninstalled.
+      lifetimeSeconds: null,
+      idleLifetimeSeconds: null,
+    },
+    offlineScopes: [],
+    offlineAuthorizationParams: {},
+    scopes: ['oauth'],
+    docsUrl: 'https://developers.hubspot.com/docs/api-reference/auth-oauth-v3/guide',
+  },
+
+  salesforce: {
+    id: 'salesforce',
+    name: 'Salesforce',
+    // Sandboxes use test.salesforce.com, My Domain orgs their own host: override per deployment.
+    tokenUrl: 'https://login.salesforce.com/services/oauth2/token',
+    authorizationUrl: 'https://login.salesforce.com/services/oauth2/authorize',
+    revocationUrl: 'https://login.salesforce.com/services/oauth2/revoke',
+    healthCheckUrl: 'https://login.salesforce.com/services/oauth2/userinfo',
+    clientAuth: 'client_secret_post',
+    refreshGrant: 'refresh_token',
+    // Token responses have no expires_in (only issued_at). The lifetime is the org's session
+    // timeout, 2 hours by default but admin-configurable, so this is a guess to refresh by.
+    accessToken: { lifetimeSeconds: 2 * HOUR },
+    refreshToken: {
+      issued: 'offline_scope',
+      // Rotation is opt-in per connected app / external client app; store a returned one.
+      rotates: false,
+      reuseGraceSeconds: null,
+      // Refresh token policy defaults to "valid until revoked"; admins can set an expiry.
+      lifetimeSeconds: null,
+      idleLifetimeSeconds: null,
+    },
+    // `offline_access` is accepted as a synonym of `refresh_token`.
+    offlineScopes: ['refresh_token'],
+    offlineAuthorizationParams: {},
+    scopes: ['api'],
+    docsUrl:
+      'https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_refresh_token_flow.htm',
+  },
+
+  notion: {
+    id: 'notion',
+    name: 'Notion',
+    tokenUrl: 'https://api.notion.com/v1/oauth/token',
+    authorizationUrl: 'https://api.notion.com/v1/oauth/authorize',
+    revocationUrl: 'https://api.notion.com/v1/oauth/revoke',
+    // Every Notion request needs a Notion-Version header.
+    healthCheckUrl: 'https://api.notion.com/v1/users/me',
+    clientAuth: 'client_secret_basic',
+    refreshGrant: 'refresh_token',
+    // Token responses carry no expires_in and no access token lifetime is documented.
+    accessToken: { lifetimeSeconds: null },
+    refreshToken: {
+      // Notion now returns refresh_token and documents a refresh grant that returns a new
+      // access token and a new refresh token. Whether the old one is revoked at once, and
+      // any refresh token lifetime, are not documented.
+      issued: 'always',
+      rotates: true,
+      reuseGraceSeconds: null,
+      lifetimeSeconds: null,
+      idleLifetimeSeconds: null,
+    },
+    offlineScopes: [],
+    offlineAuthorizationParams: {},
+    // Notion has no OAuth scopes; users pick the pages to share.
+    scopes: [],
+    docsUrl: 'https://developers.notion.com/reference/refresh-a-token',
+  },
+
+  dropbox: {
+    id: 'dropbox',
+    name: 'Dropbox',
+    tokenUrl: 'https://api.dropboxapi.com/oauth2/token',
+    authorizationUrl: 'https://www.dropbox.com/oauth2/authorize',
+    // RPC endpoint authenticated with the access token itself (not RFC 7009).
+    revocationUrl: 'https://api.dropboxapi.com/2/auth/token/revoke',
+    // Dropbox's cheap calls (users/get_current_account, check/user) are POST-only RPC.
+    healthCheckUrl: null,
+    clientAuth: 'client_secret_post',
+    refreshGrant: 'refresh_token',
+    // "Short-lived": about 4 hours; responses carry expires_in.
+    accessToken: { lifetimeSeconds: 4 * HOUR },
+    refreshToken: {
+      issued: 'offline_scope',
+      rotates: false,
+      reuseGraceSeconds: null,
+      // Offline refresh tokens do not expire; they end when the user revokes the app.
+      lifetimeSeconds: null,
+      idleLifetimeSeconds: null,
+    },
+    offlineScopes: [],
+    offlineAuthorizationParams: { token_access_type: 'offline' },
+    scopes: ['account_info.read'],
+    docsUrl: 'https://dropbox.tech/developers/using-oauth-2-0-with-offline-access',
+  },
+
+  facebook: {
+    id: 'facebook',
+    name: 'Facebook',
+    // Unversioned calls use the oldest Graph version the app may call. The exchange is a GET
+    // with client_id, client_secret and fb_exchange_token in the query (Meta's format).
+    tokenUrl: 'https://graph.facebook.com/oauth/access_token',
+    authorizationUrl: 'https://www.facebook.com/dialog/oauth',
+    // `DELETE /me/permissions` with the user token removes the app's grant.
+    revocationUrl: 'https://graph.facebook.com/me/permissions',
+    healthCheckUrl: 'https://graph.facebook.com/me',
+    clientAuth: 'client_secret_post',
+    refreshGrant: 'fb_exchange_token',
+    // Long-lived user tokens last "about 60 days"; the exchange returns expires_in.
+    // Whether exchanging a still-valid long-lived token extends it is not documented for
+    // server-side apps (the mobile SDKs extend tokens of people active in the last 90 days).
+    accessToken: { lifetimeSeconds: 60 * DAY },
+    refreshToken: {
+      issued: 'never',
+      rotates: false,
+      reuseGraceSeconds: null,
+      lifetimeSeconds: null,
+      idleLifetimeSeconds: null,
+    },
+    offlineScopes: [],
+    offlineAuthorizationParams: {},
+    scopes: ['public_profile', 'email'],
+    docsUrl: 'https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived',
+  },
+
+  instagram: {
+    id: 'instagram',
+    name: 'Instagram',
+    // Instagram API with Instagram Login: long-lived tokens are renewed here, by a GET with
+    // grant_type=ig_refresh_token and the token itself; no client credentials are sent.
+    // (Instagram accounts reached through Facebook Login use the facebook profile instead.)
+    tokenUrl: 'https://graph.instagram.com/refresh_access_token',
+    authorizationUrl: 'https://www.instagram.com/oauth/authorize',
+    revocationUrl: null,
+    healthCheckUrl: 'https://graph.instagram.com/me',
+    // Used only for the initial code exchange (api.instagram.com/oauth/access_token, form body).
+    clientAuth: 'client_secret_post',
+    refreshGrant: 'ig_refresh_token',
+    // Long-lived tokens last 60 days; a refresh needs a token at least 24 hours old and
+    // unexpired, and returns a token valid 60 days from the refresh.
+    accessToken: { lifetimeSeconds: 60 * DAY },
+    refreshToken: {
+      issued: 'never',
+      rotates: false,
+      reuseGraceSeconds: null,
+      lifetimeSeconds: null,
+      idleLifetimeSeconds: null,
+    },
+    offlineScopes: [],
+    offlineAuthorizationParams: {},
+    scopes: ['instagram_business_basic'],
+    docsUrl:
+      'https://developers.facebook.com/docs/instagram-platform/reference/refresh_access_token',
+  },
+
+  linkedin: {
+    id: 'linkedin',
+    name: 'LinkedIn',
+    tokenUrl: 'https://www.linkedin.com/oauth/v2/accessToken',
+    authorizationUrl: 'https://www.linkedin.com/oauth/v2/authorization',
+    // Form POST of client_id, client_secret and token.
+    revocationUrl: 'https://www.linkedin.com/oauth/v2/revoke',
+    healthCheckUrl: 'https://api.linkedin.com/v2/userinfo',
+    clientAuth: 'client_secret_post',
+    refreshGrant: 'refresh_token',
+    accessToken: { lifetimeSeconds: 60 * DAY },
+    refreshToken: {
+      // Programmatic refresh tokens only for approved partners (Marketing Developer Platform);
+      // other apps get a 60-day access token and must send the user through OAuth again.
+      issued: 'optional',
+      rotates: false,
+      reuseGraceSeconds: null,
+      // 365 days from the first authorization; refreshing does not extend it.
+      lifetimeSeconds: 365 * DAY,
+      idleLifetimeSeconds: null,
+    },
+    offlineScopes: [],
+    offlineAuthorizationParams: {},
+    scopes: ['openid', 'profile', 'email'],
+    docsUrl: 'https://learn.microsoft.com/en-us/linkedin/shared/authentication/programmatic-refresh-tokens',
+  },
+
+  tiktok: {
+    id: 'tiktok',
+    name: 'TikTok',
+    // Sends `client_key` (not client_id) with client_secret in the form body.
+    tokenUrl: 'https://open.tiktokapis.com/v2/oauth/token/',
+    authorizationUrl: 'https://www.tiktok.com/v2/auth/authorize/',
+    revocationUrl: 'https://open.tiktokapis.com/v2/oauth/revoke/',
+    healthCheckUrl: 'https://open.tiktokapis.com/v2/user/info/?fields=open_id',
+    clientAuth: 'client_secret_post',
+    refreshGrant: 'refresh_token',
+    // Sources disagree: the current token guides say 2 hours, the older v2 token reference
+    // says 24 hours. Responses carry expires_in; 2 hours is the safer fallback.
+    accessToken: { lifetimeSeconds: 2 * HOUR },
+    refreshToken: {
+      issued: 'always',
+      // The current guide: each refresh returns a new refresh token and the previous one
+      // stops working. Older pages did not say.
+      rotates: true,
+      reuseGraceSeconds: null,
+      lifetimeSeconds: null,
+      // Current guide: 180 days from issue (older page: 365 days from first issue).
+      // Responses carry refresh_expires_in, which should win.
+      idleLifetimeSeconds: 180 * DAY,
+    },
+    offlineScopes: [],
+    offlineAuthorizationParams: {},
+    scopes: ['user.info.basic'],
+    docsUrl: 'https://developers.tiktok.com/doc/oauth-user-access-token-management',
+  },
+
+  twitter: {
+    id: 'twitter',
+    name: 'X (Twitter)',
+    tokenUrl: 'https://api.x.com/2/oauth2/token',
+    authorizationUrl: 'https://x.com/i/oauth2/authorize',
+    revocationUrl: 'https://api.x.com/2/oauth2/revoke',
+    healthCheckUrl: 'https://api.x.com/2/users/me',
+    // Confidential clients authenticate with HTTP Basic.
+    clientAuth: 'client_secret_basic',
+    refreshGrant: 'refresh_token',
+    accessToken: { lifetimeSeconds: 2 * HOUR },
+    refreshToken: {
+      issued: 'offline_scope',
+      // Not stated in X's docs; refresh responses carry a new refresh token and reusing the
+      // old one is widely reported to fail, so it is treated as rotating.
+      rotates: true,
+      reuseGraceSeconds: null,
+      // No refresh token lifetime is documented.
+      lifetimeSeconds: null,
+      idleLifetimeSeconds: null,
+    },
+    offlineScopes: ['offline.access'],
+    offlineAuthorizationParams: {},
+    scopes: ['tweet.read', 'users.read'],
+    docsUrl: 'https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code',
+  },
+
+  xero: {
+    id: 'xero',
+    name: 'Xero',
+    tokenUrl: 'https://identity.xero.com/connect/token',
+    authorizationUrl: 'https://login.xero.com/identity/connect/authorize',
+    revocationUrl: 'https://identity.xero.com/connect/revocation',
+    healthCheckUrl: 'https://api.xero.com/connections',
+    clientAuth: 'client_secret_basic',
+    refreshGrant: 'refresh_token',
+    accessToken: { lifetimeSeconds: 30 * 60 },
+    refreshToken: {
+      issued: 'offline_scope',
+      rotates: true,
+      // The previous refresh token may be retried for 30 minutes if a response was lost.
+      reuseGraceSeconds: 30 * 60,
+      lifetimeSeconds: null,
+      // Unused refresh tokens expire after 60 days.
+      idleLifetimeSeconds: 60 * DAY,
+    },
+    offlineScopes: ['offline_access'],
+    offlineAuthorizationParams: {},
+    scopes: ['openid', 'profile', 'email'],
+    docsUrl: 'https://developer.xero.com/faq/oauth2',
+  },
+
+  quickbooks: {
+    id: 'quickbooks',
+    name: 'QuickBooks Online',
+    tokenUrl: 'https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer',
+    authorizationUrl: 'https://appcenter.intuit.com/connect/oauth2',
+    revocationUrl: 'https://developer.api.intuit.com/v2/oauth2/tokens/revoke',
+    // Needs the openid scope; without it there is no cheap company-independent GET.
+    healthCheckUrl: 'https://accounts.platform.intuit.com/v1/openid_connect/userinfo',
+    clientAuth: 'client_secret_basic',
+    refreshGrant: 'refresh_token',
+    accessToken: { lifetimeSeconds: HOUR },
+    refreshToken: {
+      issued: 'always',
+      // The returned refresh token value changes periodically (about every 24 hours);
+      // always keep the latest. A reuse grace for the old value is not documented.
+      rotates: true,
+      reuseGraceSeconds: null,
+      // Hard cap of five years (Intuit, 2025: x_refresh_token_hard_expires_in).
+      lifetimeSeconds: 5 * 365 * DAY,
+      // Expires if not used for 100 days.
+      idleLifetimeSeconds: 100 * DAY,
+    },
+    offlineScopes: [],
+    offlineAuthorizationParams: {},
+    scopes: ['com.intuit.quickbooks.accounting'],
+    docsUrl:
+      'https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/faq',
+  },
+
+  zoom: {
+    id: 'zoom',
+    name: 'Zoom',
+    tokenUrl: 'https://zoom.us/oauth/token',
+    authorizationUrl: 'https://zoom.us/oauth/authorize',
+    revocationUrl: 'https://zoom.us/oauth/revoke',
+    healthCheckUrl: 'https://api.zoom.us/v2/users/me',
+    clientAuth: 'client_secret_basic',
+    refreshGrant: 'refresh_token',
+    accessToken: { lifetimeSeconds: HOUR },
+    refreshToken: {
+      issued: 'always',
+      // Only the latest refresh token works; a prior one answers "Invalid Token!".
+      rotates: true,
+      reuseGraceSeconds: null,
+      // Zoom developer support: refresh tokens expire after 15 years (older docs said 90 days).
+      lifetimeSeconds: 15 * 365 * DAY,
+      idleLifetimeSeconds: null,
+    },
+    offlineScopes: [],
+    offlineAuthorizationParams: {},
+    // Scopes are chosen on the Zoom app itself; the authorize request may omit them.
+    scopes: [],
+    docsUrl:
+      'https://devsupport.zoom.us/hc/en-us/articles/360060332931-Extending-the-expiration-for-an-OAuth-access-token',
+  },
+
+  atlassian: {
+    id: 'atlassian',
+    name: 'Atlassian',
+    // Atlassian's examples send a JSON body with client_id and client_secret.
+    tokenUrl: 'https://auth.atlassian.com/oauth/token',
+    authorizationUrl: 'https://auth.atlassian.com/authorize',
+    // No token revocation endpoint for OAuth 2.0 (3LO) apps.
+    revocationUrl: null,
+    healthCheckUrl: 'https://api.atlassian.com/oauth/token/accessible-resources',
+    clientAuth: 'client_secret_post',
+    refreshGrant: 'refresh_token',
+    accessToken: { lifetimeSeconds: HOUR },
+    refreshToken: {
+      issued: 'offline_scope',
+      rotates: true,
+      // A 10-minute reuse leeway was announced by Atlassian staff on the developer
+      // community, not in the reference docs.
+      reuseGraceSeconds: 10 * 60,
+      // Absolute 365 days from the first authorization, however often it is refreshed.
+      lifetimeSeconds: 365 * DAY,
+      // Expires after 90 days without a refresh.
+      idleLifetimeSeconds: 90 * DAY,
+    },
+    offlineScopes: ['offline_access'],
+    // The authorize URL also needs audience=api.atlassian.com and prompt=consent, which
+    // are not offline-specific.
+    offlineAuthorizationParams: {},
+    scopes: ['read:me'],
+    docsUrl: 'https://developer.atlassian.com/cloud/oauth/getting-started/refresh-tokens',
+  },
+
+  shopify: {
+    id: 'shopify',
+    name: 'Shopify',
+    // {shop} is the shop's myshopify.com subdomain.
+    tokenUrl: 'https://{shop}.myshopify.com/admin/oauth/access_token',
+    authorizationUrl: 'https://{shop}.myshopify.com/admin/oauth/authorize',
+    // Uninstalling the app (GraphQL appUninstall) is the only revocation.
+    revocationUrl: null,
+    // Unversioned GET; Shopify reads the token from X-Shopify-Access-Token, not Bearer.
+    healthCheckUrl: 'https://{shop}.myshopify.com/admin/oauth/access_scopes.json',
+    clientAuth: 'client_secret_post',
+    refreshGrant: 'refresh_token',
+    // Non-expiring offline tokens have no expires_in; expiring ones last 60 minutes and
+    // send expires_in=3600.
+    accessToken: { lifetimeSeconds: null },
+    refreshToken: {
+      // Only for expiring offline tokens (request with expiring=1). Required for public apps
+      // created from 2026-04-01 and for all public apps from 2027-01-01.
+      issued: 'optional',
+      // Replaced on every refresh. Since 2026-08 Shopify keeps the previous refresh token
+      // usable until the app uses its replacement; no time window is given.
+      rotates: true,
+      reuseGraceSeconds: null,
+      lifetimeSeconds: null,
+      // 90 days, renewed by each refresh.
+      idleLifetimeSeconds: 90 * DAY,
+    },
+    offlineScopes: [],
+    offlineAuthorizationParams: {},
+    scopes: ['read_products'],
+    docsUrl:
+      'https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens',
+  },
+
+  airtable: {
+    id: 'airtable',
+    name: 'Airtable',
+    tokenUrl: 'https://airtable.com/oauth2/v1/token',
+    authorizationUrl: 'https://airtable.com/oauth2/v1/authorize',
+    revocationUrl: null,
+    healthCheckUrl: 'https://api.airtable.com/v0/meta/whoami',
+    // Basic auth when the integration has a client secret.
+    clientAuth: 'client_secret_basic',
+    refreshGrant: 'refresh_token',
+    // 60 minutes; responses carry expires_in and refresh_expires_in.
+    accessToken: { lifetimeSeconds: HOUR },
+    refreshToken: {
+      issued: 'always',
+      rotates: true,
+      reuseGraceSeconds: null,
+      lifetimeSeconds: null,
+      // 60 days, renewed by each refresh (Airtable's reference sends refresh_expires_in;
+      // the 60-day figure is from secondary sources).
+      idleLifetimeSeconds: 60 * DAY,
+    },
+    offlineScopes: [],
+    offlineAuthorizationParams: {},
+    scopes: ['data.records:read', 'schema.bases:read'],
+    docsUrl: 'https://airtable.com/developers/web/api/oauth-reference',
+  },
+
+  discord: {
+    id: 'discord',
+    name: 'Discord',
+    tokenUrl: 'https://discord.com/api/oauth2/token',
+    authorizationUrl: 'https://discord.com/oauth2/authorize',
+    revocationUrl: 'https://discord.com/api/oauth2/token/revoke',
+    healthCheckUrl: 'https://discord.com/api/users/@me',
+    clientAuth: 'client_secret_basic',
+    refreshGrant: 'refresh_token',
+    accessToken: { lifetimeSeconds: 7 * DAY },
+    refreshToken: {
+      issued: 'always',
+      // Refresh responses carry a new refresh token; whether the old one stops working is
+      // not documented, so it is treated as rotating.
+      rotates: true,
+      reuseGraceSeconds: null,
+      lifetimeSeconds: null,
+      idleLifetimeSeconds: null,
+    },
+    offlineScopes: [],
+    offlineAuthorizationParams: {},
+    scopes: ['identify'],
+    docsUrl: 'https://discord.com/developers/docs/topics/oauth2',
+  },
+} as const satisfies Record<string, BuiltinProviderProfile>;
+
+export type BuiltinProviderId = keyof typeof builtinProviders;
+
+export function isBuiltinProviderId(id: string): id is BuiltinProviderId {
+  return Object.hasOwn(builtinProviders, id);
+}
+
+/** The built-in provider ids, sorted. */
+export function listBuiltinProviderIds(): BuiltinProviderId[] {
+  return (Object.keys(builtinProviders) as BuiltinProviderId[]).sort();
+}
