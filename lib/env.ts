@@ -11,7 +11,7 @@ const optionalString = z
   .transform((value) => (value === '' ? undefined : value))
   .optional();
 
-const positiveInt = (name: string, fallback: number, max: number) =>
+const positiveInt = (fallback: number, max: number) =>
   z
     .string()
     .optional()
@@ -19,7 +19,7 @@ const positiveInt = (name: string, fallback: number, max: number) =>
       if (value === undefined || value.trim() === '') return fallback;
       const parsed = Number(value);
       if (!Number.isInteger(parsed) || parsed < 1 || parsed > max) {
-        ctx.addIssue({ code: 'custom', message: `must be a whole number from 1 to ${max} (${name})` });
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from 1 to ${max}` });
         return z.NEVER;
       }
       return parsed;
@@ -107,9 +107,9 @@ export const envSchema = z.object({
   OPERATOR_EMAILS: emailList,
   APP_URL: absoluteUrl(['http:', 'https:']).transform((value) => value ?? 'http://localhost:3000'),
   TOKENWARDEN_PROVIDERS_FILE: optionalString,
-  REFRESH_THRESHOLD_MINUTES: positiveInt('REFRESH_THRESHOLD_MINUTES', 10, 24 * 60),
-  REFRESH_CONCURRENCY: positiveInt('REFRESH_CONCURRENCY', 50, 500),
-  REFRESH_TIME_BUDGET_SECONDS: positiveInt('REFRESH_TIME_BUDGET_SECONDS', 240, 3600),
+  REFRESH_THRESHOLD_MINUTES: positiveInt(10, 24 * 60),
+  REFRESH_CONCURRENCY: positiveInt(50, 500),
+  REFRESH_TIME_BUDGET_SECONDS: positiveInt(240, 3600),
 });
 
 export type Env = z.infer<typeof envSchema>;
