@@ -1,0 +1,124 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+
+/**
+ * Real HTTP for end-to-end tests: `next build` (once, and again only when sources changed
+ * since the last build), then `next start` or the demo script on a free loopback port.
+ */
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+const NEXT_BIN = join(ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
+const SOURCES = ['app', 'lib', 'instrumentation.ts', 'next.config.ts', 'package-lock.json'];
+
+function newestSourceTime(path: string): number {
+  if (!existsSync(path)) return 0;
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newestSourceTime(join(path, name))));
+}
+
+/** Builds the app unless .next holds a build newer than every source file. */
+export function ensureBuild(): void {
+  const lock = join(ROOT, '.next-build-lock');
+  // Test files run in parallel processes: one builds, the others wait for its lock.
+  for (let waited = 0; ; waited += 1) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (waited > 600) throw new Error(`${lock} held for 10 minutes; remove it if no build is running`);
+      spawnSync('sleep', ['1']);
+    }
+  }
+  try {
+    const buildId = join(ROOT, '.next', 'BUILD_ID');
+    const built = existsSync(buildId) ? statSync(buildId).mtimeMs : 0;
+    const newest = Math.max(...SOURCES.map((source) => newestSourceTime(join(ROOT, source))));
+    if (built > newest) return;
+    const result = spawnSync(process.execPath, [NEXT_BIN, 'build'], {
+      cwd: ROOT,
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+      encoding: 'utf8',
+    });
+    if (result.status !== 0) throw new Error(`next build failed:\n${result.stdout}\n${result.stderr}`);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export interface RunningServer {
+  url: string;
+  child: ChildProcess;
+  output(): string;
+  /** Resolves with the exit code once the process has ended. */
+  exited: Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+/** Spawns a server and waits until it answers HTTP (or exits, or the timeout passes). */
+export async function spawnServer(
+  command: string,
+  args: string[],
+  options: { env: Record<string, string | undefined>; port: number; timeoutMs?: number; readyPath?: string },
+): Promise<RunningServer> {
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: { ...options.env, NEXT_TELEMETRY_DISABLED: '1' } as Record<string, string> as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group, so stop() also ends the servers it starts
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
+  const url = `http://127.0.0.1:${options.port}`;
+  const server: RunningServer = {
+    url,
+    child,
+    output: () => output,
+    exited,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+      }
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+    },
+  };
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  let ended = false;
+  void exited.then(() => (ended = true));
+  while (Date.now() < deadline && !ended) {
+    try {
+      await fetch(`${url}${options.readyPath ?? '/sign-in'}`, { redirect: 'manual', signal: AbortSignal.timeout(30_000) });
+      return server;
+    } catch {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  if (ended) return server; // the caller inspects exit code and output
+  await server.stop();
+  throw new Error(`server did not answer within the timeout:\n${output}`);
+}
+
+/** `next start` (production mode) of the current build. */
+export function startNext(env: Record<string, string | undefined>, port: number): Promise<RunningServer> {
+  return spawnServer(process.execPath, [NEXT_BIN, 'start', '--port', String(port), '--hostname', '127.0.0.1'], { env, port });
+}
