@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { freePort, ROOT, spawnServer, type RunningServer } from '../support/next-server';
+
+/**
+ * `npm run demo` as a newcomer runs it: embedded PGlite in a fresh data folder, migrated
+ * and seeded, the app in development mode, a visitor signing in as a demo user.
+ */
+describe('npm run demo', () => {
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    const dataDir = mkdtempSync(join(tmpdir(), 'tw-demo-'));
+    server = await spawnServer(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/demo.ts'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), TOKENWARDEN_DATA_DIR: dataDir },
+      port,
+      timeoutMs: 120_000,
+    });
+  }, 180_000);
+
+  afterAll(async () => server?.stop());
+
+  async function signIn(email: string): Promise<string> {
+    const response = await request(server.url)
+      .post('/api/auth/local-sign-in')
+      .set('Origin', server.url)
+      .type('form')
+      .send({ email })
+      .redirects(0);
+    expect(response.status).toBe(303);
+    const cookie = response.headers['set-cookie'] as unknown as string[];
+    expect(cookie?.[0]).toMatch(/HttpOnly/i);
+    return cookie[0]!.split(';')[0]!;
+  }
+
+  it('offers the seeded demo users on the sign-in page', async () => {
+    expect(server.output()).toMatch(/seeded 13 demo connections/);
+    const page = await request(server.url).get('/sign-in');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('dana@demo.tokenwarden.dev');
+    expect(page.text).toContain('sam@demo.tokenwarden.dev');
+  });
+
+  it("shows the signed-in user's integrations with provider, account, status and expiry", async () => {
+    const cookie = await signIn('dana@demo.tokenwarden.dev');
+    const page = await request(server.url).get('/').set('Cookie', cookie);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Signed in as <!-- -->dana@demo.tokenwarden.dev');
+    expect(page.text.match(/<tr data-integration-id=/g)).toHaveLength(8); // own + the organization's
+    for (const text of ['Google', 'Microsoft', 'Salesforce', 'dana@acme.example', 'needs reauthorization', 'connected, retrying']) {
+      expect(page.text).toContain(text);
+    }
+    expect(page.text).toMatch(/in [34] min/); // Google, seeded to expire 4 minutes after start
+    expect(page.text).not.toMatch(/demo-(access|refresh)-[0-9a-f]{24}/);
+    expect(page.text).not.toMatch(/tw1\.[A-Za-z0-9_-]+\./);
+  });
+
+  it('shows another user only what is theirs', async () => {
+    const cookie = await signIn('sam@demo.tokenwarden.dev');
+    const page = await request(server.url).get('/').set('Cookie', cookie);
+    expect(page.text.match(/<tr data-integration-id=/g)).toHaveLength(3);
+    expect(page.text).not.toContain('dana@acme.example');
+  });
+
+  it('refuses a sign-in posted from another site', async () => {
+    const response = await request(server.url)
+      .post('/api/auth/local-sign-in')
+      .set('Origin', 'http://evil.example')
+      .type('form')
+      .send({ email: 'dana@demo.tokenwarden.dev' });
+    expect(response.status).toBe(403);
+    expect(response.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('refuses a forged session cookie', async () => {
+    const forged = 'tw_local_session=00000000-0000-4000-8000-000000000000.9999999999.bm90LWEtc2lnbmF0dXJl';
+    const response = await request(server.url).get('/').set('Cookie', forged).redirects(0);
+    expect(response.status).toBe(307);
+  });
+});
