@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Db } from './client';
+import type { Db, Queryable } from './client';
 
 /**
  * Applies supabase/migrations/*.sql in name order, each in its own transaction, and records
@@ -74,6 +74,14 @@ export async function migrate(db: Db, options: { dir?: string; log?: (line: stri
         }
         return true;
       }
+      if (await appliedBySupabaseCli(tx, file.name)) {
+        // `supabase db push` applied it already: adopt it rather than run it twice.
+        await tx.query(`insert into public.tokenwarden_migrations (name, checksum) values ($1, $2)`, [
+          file.name,
+          file.checksum,
+        ]);
+        return true;
+      }
       try {
         await tx.exec(file.sql);
       } catch (error) {
@@ -94,4 +102,16 @@ export async function migrate(db: Db, options: { dir?: string; log?: (line: stri
     }
   }
   return result;
+}
+
+/** Whether the Supabase CLI's own history (supabase_migrations) records this file's version. */
+async function appliedBySupabaseCli(tx: Queryable, name: string): Promise<boolean> {
+  const [table] = await tx.query<{ found: string | null }>(
+    `select to_regclass('supabase_migrations.schema_migrations')::text as found`,
+  );
+  if (!table?.found) return false;
+  const rows = await tx.query(`select 1 from supabase_migrations.schema_migrations where version = $1`, [
+    name.slice(0, 14),
+  ]);
+  return rows.length > 0;
 }

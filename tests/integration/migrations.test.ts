@@ -97,3 +97,23 @@ describe.each(engines)('migrations on %s', (engine) => {
     expect(row?.found).toBeNull();
   });
 });
+
+describe('migrations after the Supabase CLI', () => {
+  it('adopts files that `supabase db push` already applied instead of running them twice', async ({ skip }) => {
+    if (!(await postgresAnswers())) skip('no PostgreSQL server here');
+    const { db } = await fresh('postgres');
+    const files = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
+    // What `supabase db push` leaves behind: the schema applied and its own history table.
+    for (const name of files) await db.exec(readFileSync(join(MIGRATIONS_DIR, name), 'utf8'));
+    await db.exec(`create schema supabase_migrations;
+      create table supabase_migrations.schema_migrations (version text primary key, statements text[], name text)`);
+    for (const name of files) {
+      await db.query(`insert into supabase_migrations.schema_migrations (version, name) values ($1, $2)`, [name.slice(0, 14), name]);
+    }
+    const result = await migrate(db);
+    expect(result.applied).toEqual([]);
+    expect(result.alreadyApplied).toEqual(files);
+    const recorded = await db.query<{ name: string }>(`select name from public.tokenwarden_migrations order by name`);
+    expect(recorded.map((r) => r.name)).toEqual(files);
+  });
+});

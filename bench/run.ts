@@ -1,0 +1,21 @@
+/**
+ * `npm run bench`: every benchmark, one JSON object per line on stdout (CONTRACTS §8).
+ * `npm run bench -- import-rate` runs only the named ones.
+ */
+const benches: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
+  'import-rate': () => import('./import-rate'),
+};
+
+const wanted = process.argv.slice(2);
+for (const name of wanted) {
+  if (!benches[name]) {
+    process.stderr.write(`Unknown benchmark "${name}". Known: ${Object.keys(benches).join(', ')}\n`);
+    process.exit(2);
+  }
+}
+for (const [name, load] of Object.entries(benches)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  process.stderr.write(`bench: ${name}\n`);
+  const bench = await load();
+  await bench.run();
+}
