@@ -1,3 +1,5 @@
+export {};
+
 /**
  * `npm run bench`: every benchmark, one JSON object per line on stdout (CONTRACTS §8).
  * `npm run bench -- import-rate` runs only the named ones.

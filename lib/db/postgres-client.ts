@@ -16,6 +16,14 @@ export function createPostgresDb(url: string, options: { max?: number } = {}): D
     types: {
       // int8 counts and versions fit in a double; keep them numbers, as PGlite does.
       bigint: { to: 20, from: [20], serialize: (value: number) => String(value), parse: (value: string) => Number(value) },
+      // A string bound to a json/jsonb parameter is already JSON text (as PGlite takes it);
+      // postgres.js would otherwise encode it a second time into a JSON string scalar.
+      json: {
+        to: 3802,
+        from: [114, 3802],
+        serialize: (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value)),
+        parse: (value: string) => JSON.parse(value) as unknown,
+      },
     },
   });
   const counter = { roundTrips: 0 };

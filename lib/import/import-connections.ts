@@ -101,9 +101,12 @@ function expiresAt(entry: ImportEntry, lifetimeSeconds: number | null, now: Date
 async function resolveUsers(tx: Queryable, entries: ImportEntry[]): Promise<Map<string, string>> {
   const emails = [...new Set(entries.map((entry) => entry.user_email))];
   if (await usersTableIsOwned(tx)) {
+    // Emails are compared lower-cased: an existing "Alice@Example.com" is this user, not a
+    // reason to create a second one (the table's unique key is case-sensitive).
     await tx.query(
       `insert into auth.users (email)
        select value from jsonb_array_elements_text($1::jsonb)
+       where not exists (select 1 from auth.users u where lower(u.email) = value)
        on conflict (email) do nothing`,
       [JSON.stringify(emails)],
     );

@@ -41,25 +41,28 @@ export function validateImportFile(data: unknown, knownProviders: ReadonlySet<st
   const entries: ImportEntry[] = [];
   data.forEach((raw, index) => {
     const parsed = importEntrySchema.safeParse(raw);
-    if (!parsed.success) {
-      problems.push(...issuesToProblems(index, parsed.error));
-      return;
-    }
-    if (!knownProviders.has(parsed.data.provider)) {
+    if (!parsed.success) problems.push(...issuesToProblems(index, raw, parsed.error));
+    // Checked on the raw entry too, so an unknown provider is reported beside other problems.
+    const provider = isRecord(raw) ? raw.provider : undefined;
+    if (typeof provider === 'string' && provider !== '' && !knownProviders.has(provider)) {
       problems.push({
         index,
         field: 'provider',
-        message: `unknown provider "${parsed.data.provider}" (known: ${[...knownProviders].sort().join(', ')})`,
+        message: `unknown provider "${provider}" (known: ${[...knownProviders].sort().join(', ')})`,
       });
       return;
     }
-    entries.push(parsed.data);
+    if (parsed.success) entries.push(parsed.data);
   });
   if (problems.length > 0) throw new ImportValidationError(problems);
   return entries;
 }
 
-function issuesToProblems(index: number, error: z.ZodError): ImportProblem[] {
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function issuesToProblems(index: number, raw: unknown, error: z.ZodError): ImportProblem[] {
   return error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       return { index, field: issue.keys.join(', '), message: 'unknown field' };
@@ -68,7 +71,9 @@ function issuesToProblems(index: number, error: z.ZodError): ImportProblem[] {
       return { index, field: null, message: 'must be an object' };
     }
     const field = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : String(part))).join('.');
-    const missing = issue.code === 'invalid_type' && issue.input === undefined;
+    // Zod 4 leaves `input` off issues unless asked (it could hold a token), so "missing" is
+    // read from the entry itself: a present value of the wrong type keeps the schema's message.
+    const missing = issue.path.length === 1 && isRecord(raw) && raw[String(issue.path[0])] === undefined;
     return { index, field: field.replace('.[', '['), message: missing ? 'is required' : issue.message };
   });
 }
