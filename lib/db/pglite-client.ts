@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite, types } from '@electric-sql/pglite';
-import type { Db, Queryable, Row } from './client';
+import type { Db, Row } from './client';
+import { countedDb, type DriverClient } from './counted-db';
 
 /**
  * PGlite: Postgres compiled to WASM, in this process. `dir` null means in memory (tests
@@ -11,35 +12,18 @@ export async function createPgliteDb(dir: string | null): Promise<Db> {
   const pg = await PGlite.create(dir ?? undefined, {
     parsers: { [types.INT8]: (value: string) => Number(value) },
   });
-  const counter = { roundTrips: 0 };
 
-  type Client = Pick<PGlite, 'query' | 'exec'>;
-  const wrap = (client: Client): Queryable => ({
-    async query<T extends Row = Row>(text: string, params: readonly unknown[] = []): Promise<T[]> {
-      counter.roundTrips += 1;
-      const result = await client.query<T>(text, params as unknown[]);
-      return result.rows;
-    },
-    async exec(sqlText: string): Promise<void> {
-      counter.roundTrips += 1;
-      await client.exec(sqlText);
+  const client = (target: Pick<PGlite, 'query' | 'exec'>): DriverClient => ({
+    query: async (text, params) => (await target.query<Row>(text, params as unknown[])).rows,
+    exec: async (sqlText) => {
+      await target.exec(sqlText);
     },
   });
 
-  const root = wrap(pg);
-  return {
+  return countedDb({
     engine: 'pglite',
-    query: root.query,
-    exec: root.exec,
-    get roundTrips() {
-      return counter.roundTrips;
-    },
-    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      counter.roundTrips += 2;
-      return pg.transaction((tx) => fn(wrap(tx)));
-    },
-    async close() {
-      await pg.close();
-    },
-  };
+    ...client(pg),
+    transaction: (fn) => pg.transaction((tx) => fn(client(tx))),
+    close: () => pg.close(),
+  });
 }

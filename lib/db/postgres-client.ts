@@ -1,7 +1,7 @@
 import postgres from 'postgres';
-import type { Db, Queryable, Row } from './client';
+import type { Db, Row } from './client';
+import { countedDb, type DriverClient } from './counted-db';
 
-type Sql = postgres.Sql | postgres.TransactionSql;
 type Param = postgres.ParameterOrJSON<never>;
 
 /** postgres.js against a server. `prepare: false` keeps it safe behind Supabase's pooler. */
@@ -26,36 +26,18 @@ export function createPostgresDb(url: string, options: { max?: number } = {}): D
       },
     },
   });
-  const counter = { roundTrips: 0 };
 
-  const wrap = (client: Sql): Queryable => ({
-    async query<T extends Row = Row>(text: string, params: readonly unknown[] = []): Promise<T[]> {
-      counter.roundTrips += 1;
-      const rows = await client.unsafe(text, params as Param[]);
-      return rows as unknown as T[];
-    },
-    async exec(sqlText: string): Promise<void> {
-      counter.roundTrips += 1;
-      await client.unsafe(sqlText);
+  const client = (target: postgres.Sql | postgres.TransactionSql): DriverClient => ({
+    query: async (text, params) => (await target.unsafe(text, params as Param[])) as unknown as Row[],
+    exec: async (sqlText) => {
+      await target.unsafe(sqlText);
     },
   });
 
-  const root = wrap(sql);
-  return {
+  return countedDb({
     engine: 'postgres',
-    query: root.query,
-    exec: root.exec,
-    get roundTrips() {
-      return counter.roundTrips;
-    },
-    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      // BEGIN and COMMIT travel with the first and last statements' round trips in spirit,
-      // but they are separate messages: count them so benchmarks stay honest.
-      counter.roundTrips += 2;
-      return (await sql.begin((tx) => fn(wrap(tx)))) as T;
-    },
-    async close() {
-      await sql.end({ timeout: 5 });
-    },
-  };
+    ...client(sql),
+    transaction: async (fn) => (await sql.begin((tx) => fn(client(tx)))) as Awaited<ReturnType<typeof fn>>,
+    close: () => sql.end({ timeout: 5 }),
+  });
 }
