@@ -11,11 +11,12 @@ const optionalString = z
   .transform((value) => (value === '' ? undefined : value))
   .optional();
 
-const positiveInt = (fallback: number, max: number) =>
-  z
+/** A whole number from 1 to max; unset or empty gives the fallback. */
+function positiveInt<F extends number | undefined>(fallback: F, max: number) {
+  return z
     .string()
     .optional()
-    .transform((value, ctx) => {
+    .transform((value, ctx): number | F => {
       if (value === undefined || value.trim() === '') return fallback;
       const parsed = Number(value);
       if (!Number.isInteger(parsed) || parsed < 1 || parsed > max) {
@@ -24,6 +25,7 @@ const positiveInt = (fallback: number, max: number) =>
       }
       return parsed;
     });
+}
 
 const emailList = z
   .string()
@@ -110,6 +112,8 @@ export const envSchema = z.object({
   REFRESH_THRESHOLD_MINUTES: positiveInt(10, 24 * 60),
   REFRESH_CONCURRENCY: positiveInt(50, 500),
   REFRESH_TIME_BUDGET_SECONDS: positiveInt(240, 3600),
+  /** At most this many refreshes in flight to one provider; unset: half of REFRESH_CONCURRENCY. */
+  REFRESH_PROVIDER_CONCURRENCY: positiveInt(undefined, 500),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -2,6 +2,9 @@ import { getEnv } from './env';
 import { loadKeyRing } from './crypto/load-key-ring';
 import type { KeyRing } from './crypto/key-ring';
 import { loadProviderRegistry, type ProviderRegistry } from './providers/registry';
+import { getDb } from './db';
+import type { RefreshDeps } from './refresh/refresh-one';
+import { createRefreshDeps, passSettingsFrom, type PassSettings } from './refresh/deps';
 
 /**
  * Process-wide collaborators for route handlers and pages, built once from the validated
@@ -23,4 +26,13 @@ export function getProviders(): ProviderRegistry {
     env: process.env,
   });
   return holder.__tokenwardenProviders;
+}
+
+/** The refresh engine's collaborators for this process. */
+export async function getRefreshDeps(): Promise<RefreshDeps> {
+  return createRefreshDeps({ db: await getDb(), keyRing: getKeyRing(), providers: getProviders(), env: getEnv() });
+}
+
+export function passSettings(): PassSettings {
+  return passSettingsFrom(getEnv());
 }

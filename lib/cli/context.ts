@@ -4,6 +4,8 @@ import type { Db } from '../db/client';
 import { loadKeyRing } from '../crypto/load-key-ring';
 import type { KeyRing } from '../crypto/key-ring';
 import { loadProviderRegistry } from '../providers/registry';
+import type { RefreshDeps } from '../refresh/refresh-one';
+import { createRefreshDeps, passSettingsFrom, type PassSettings } from '../refresh/deps';
 
 export interface CliContext {
   env: Env;
@@ -11,6 +13,8 @@ export interface CliContext {
   keyRing: () => KeyRing;
   providers: () => ReturnType<typeof loadProviderRegistry>;
   databaseLabel: string;
+  refreshDeps: () => RefreshDeps;
+  passSettings: () => PassSettings;
 }
 
 /** What every command needs, opened lazily so `migrate` does not demand encryption keys. */
@@ -19,11 +23,16 @@ export async function openCliContext(source: Record<string, string | undefined>)
   const db = await openDatabase(env);
   let keyRing: KeyRing | undefined;
   let providers: ReturnType<typeof loadProviderRegistry> | undefined;
-  return {
+  const context = {
     env,
     db,
     databaseLabel: describeDatabase(env),
     keyRing: () => (keyRing ??= loadKeyRing(env)),
     providers: () => (providers ??= loadProviderRegistry({ providersFile: env.TOKENWARDEN_PROVIDERS_FILE, env: source })),
+  };
+  return {
+    ...context,
+    refreshDeps: () => createRefreshDeps({ db, keyRing: context.keyRing(), providers: context.providers(), env }),
+    passSettings: () => passSettingsFrom(env),
   };
 }

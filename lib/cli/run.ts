@@ -6,6 +6,7 @@ import { validateImportFile, ImportValidationError } from '../import/validate';
 import { importConnections } from '../import/import-connections';
 import { rotateKeys } from '../crypto/rotate-keys';
 import { openCliContext, type CliContext } from './context';
+import { runRefreshPass } from '../refresh/run-pass';
 
 /**
  * The operator CLI (CONTRACTS §1). With --json every command prints exactly one JSON
@@ -66,6 +67,41 @@ const commands: Record<string, Command> = {
       const seconds = (performance.now() - started) / 1000;
       io.stderr(`Imported ${result.imported} in ${seconds.toFixed(2)} s\n`);
       return { json: { imported: result.imported, ids: result.ids }, text: `Imported ${result.imported} connection(s).` };
+    },
+  },
+  refresh: {
+    summary: 'one refresh pass, as the cron runs it: refresh [--provider P] [--integration ID] [--force]',
+    options: { provider: { type: 'string' }, integration: { type: 'string' }, force: { type: 'boolean' } },
+    positionals: 0,
+    async run(ctx, { values }, io) {
+      const provider = values.provider as string | undefined;
+      const integration = values.integration as string | undefined;
+      if (provider !== undefined && !ctx.providers().has(provider)) {
+        throw new UsageError(`--provider: unknown provider "${provider}" (known: ${ctx.providers().ids().join(', ')})`);
+      }
+      if (integration !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(integration)) {
+        throw new UsageError(`--integration: "${integration}" is not an integration id (uuid)`);
+      }
+      io.stderr(`Refreshing on ${ctx.databaseLabel}\n`);
+      const summary = await runRefreshPass(ctx.refreshDeps(), {
+        trigger: values.force ? 'forced' : 'manual',
+        force: Boolean(values.force),
+        provider: provider ?? null,
+        integrationId: integration ?? null,
+        verbose: true,
+        ...ctx.passSettings(),
+      });
+      const lines = (summary.results ?? []).map(
+        (r) => `  ${r.outcome.padEnd(17)} ${r.provider.padEnd(12)} ${r.integrationId}${r.errorCode ? ` (${r.errorCode})` : ''}`,
+      );
+      return {
+        json: summary,
+        text:
+          `Claimed ${summary.claimed}: ${summary.refreshed} refreshed, ${summary.skipped} skipped, ` +
+          `${summary.transientFailures} transient, ${summary.authFailures} auth, ${summary.configFailures} config failures; ` +
+          `${summary.disconnected} need reauthorization.` +
+          (lines.length ? `\n${lines.join('\n')}` : ''),
+      };
     },
   },
   'rotate-keys': {
@@ -131,6 +167,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (error instanceof EnvError) return fail('configuration', error.message, 1);
     if (error instanceof ImportValidationError) return fail('invalid_import', error.message, 1);
     if (error instanceof MigrationError) return fail('migration', error.message, 1);
+    if (error instanceof UsageError) return fail('usage', error.message, 2);
     const message = error instanceof Error ? error.message : String(error);
     return fail('error', `${name} failed: ${message}`, 1);
   } finally {

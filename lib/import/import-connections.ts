@@ -19,6 +19,8 @@ export interface ImportOptions {
   /** Who ran it, for the audit log. */
   actor?: string;
   batchSize?: number;
+  /** [0, 1): spreads imported connections' first refresh (tests pass their own). */
+  random?: () => number;
 }
 
 /**
@@ -29,6 +31,7 @@ export interface ImportOptions {
 export async function importConnections(db: Db, entries: ImportEntry[], options: ImportOptions): Promise<ImportResult> {
   const now = options.now?.() ?? new Date();
   const batchSize = options.batchSize ?? 1000;
+  const random = options.random ?? Math.random;
   if (entries.length === 0) return { imported: 0, ids: [] };
 
   return db.transaction(async (tx) => {
@@ -38,6 +41,7 @@ export async function importConnections(db: Db, entries: ImportEntry[], options:
     const rows = entries.map((entry) => {
       const id = randomUUID();
       const provider = options.providers.get(entry.provider);
+      const expires = expiresAt(entry, provider?.accessToken.lifetimeSeconds ?? null, now);
       return {
         id,
         organization_id: entry.organization ? orgIds.get(entry.organization)! : null,
@@ -48,7 +52,8 @@ export async function importConnections(db: Db, entries: ImportEntry[], options:
         refresh: entry.refresh_token ? options.keyRing.encrypt(entry.refresh_token, tokenContext.refresh(id)) : null,
         key_id: options.keyRing.activeKeyId,
         scopes: entry.scopes ?? [],
-        expires_at: expiresAt(entry, provider?.accessToken.lifetimeSeconds ?? null, now),
+        expires_at: expires,
+        refresh_due_at: refreshDueAt(expires, random),
         refresh_token_expires_at: entry.refresh_token_expires_at ?? null,
       };
     });
@@ -58,15 +63,15 @@ export async function importConnections(db: Db, entries: ImportEntry[], options:
         `insert into public.integrations (
            id, organization_id, user_id, provider, account_label, status,
            access_token_encrypted, refresh_token_encrypted, token_key_id, scopes,
-           expires_at, refresh_token_expires_at)
+           expires_at, refresh_due_at, refresh_token_expires_at)
          select x.id, x.organization_id, x.user_id, x.provider, x.account_label, 'connected',
                 x.access, x.refresh, x.key_id,
                 array(select jsonb_array_elements_text(x.scopes)),
-                x.expires_at, x.refresh_token_expires_at
+                x.expires_at, x.refresh_due_at, x.refresh_token_expires_at
          from jsonb_to_recordset($1::jsonb) as x(
            id uuid, organization_id uuid, user_id uuid, provider text, account_label text,
            access text, refresh text, key_id text, scopes jsonb,
-           expires_at timestamptz, refresh_token_expires_at timestamptz)`,
+           expires_at timestamptz, refresh_due_at timestamptz, refresh_token_expires_at timestamptz)`,
         [JSON.stringify(rows.slice(start, start + batchSize))],
       );
     }
@@ -85,6 +90,14 @@ export async function importConnections(db: Db, entries: ImportEntry[], options:
     );
     return { imported: rows.length, ids: rows.map((row) => row.id) };
   });
+}
+
+/** Connections imported together and expiring together are not all refreshed in one tick. */
+const IMPORT_JITTER_SECONDS = 300;
+
+function refreshDueAt(expires: string | null, random: () => number): string | null {
+  if (expires === null) return null;
+  return new Date(new Date(expires).getTime() - random() * IMPORT_JITTER_SECONDS * 1000).toISOString();
 }
 
 /**

@@ -33,8 +33,8 @@ export async function insertIntegration(
   const id = randomUUID();
   await db.query(
     `insert into public.integrations
-       (id, user_id, organization_id, provider, account_label, access_token_encrypted, refresh_token_encrypted, token_key_id, expires_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+       (id, user_id, organization_id, provider, account_label, access_token_encrypted, refresh_token_encrypted, token_key_id, expires_at, refresh_due_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
     [
       id,
       values.userId,

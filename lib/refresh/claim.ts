@@ -1,0 +1,107 @@
+import type { Queryable } from '../db/client';
+
+/**
+ * Claiming due integrations: one statement takes a batch with FOR UPDATE SKIP LOCKED and
+ * stamps a lease (owner + expiry) on it. Overlapping passes and on-demand refreshes skip
+ * each other's rows; a crashed worker's lease expires and the row is taken again.
+ */
+
+export interface ClaimedIntegration {
+  id: string;
+  user_id: string;
+  user_email: string | null;
+  organization_id: string | null;
+  provider: string;
+  account_label: string | null;
+  status: 'connected' | 'needs_reauthorization' | 'disconnected';
+  access_token_encrypted: string;
+  refresh_token_encrypted: string | null;
+  token_version: number;
+  expires_at: Date | null;
+  consecutive_failures: number;
+  consecutive_transient_failures: number;
+  metadata: Record<string, unknown>;
+  /**
+   * Who hears about this connection: its user and, for an organization's connection, the
+   * owners, admins and members allowed to manage integrations, each once.
+   */
+  recipients: { user_id: string; email: string }[];
+  /** A lease that expired without a result was found: a worker died mid-refresh. */
+  abandoned_lease: boolean;
+  [key: string]: unknown;
+}
+
+export interface ClaimOptions {
+  owner: string;
+  now: Date;
+  limit: number;
+  leaseSeconds: number;
+  thresholdMinutes: number;
+  /** Claim connected integrations whether or not they are due. */
+  force?: boolean;
+  provider?: string | null;
+  integrationId?: string | null;
+}
+
+export async function claimDue(db: Queryable, options: ClaimOptions): Promise<ClaimedIntegration[]> {
+  return db.query<ClaimedIntegration>(
+    `with due as (
+       select i.id, i.lease_expires_at is not null as abandoned_lease
+       from public.integrations i
+       where i.status = 'connected'
+         and ($1::boolean or i.refresh_due_at <= $2::timestamptz + make_interval(mins => $3::int))
+         and (i.lease_expires_at is null or i.lease_expires_at < $2::timestamptz)
+         and i.lease_owner is distinct from $7
+         and ($4::text is null or i.provider = $4::text)
+         and ($5::uuid is null or i.id = $5::uuid)
+       order by i.refresh_due_at nulls last
+       limit $6
+       for update of i skip locked
+     )
+     update public.integrations i
+     set lease_owner = $7, lease_expires_at = $2::timestamptz + make_interval(secs => $8::int)
+     from due
+     where i.id = due.id
+     returning i.id, i.user_id, (select u.email from auth.users u where u.id = i.user_id) as user_email,
+               (select coalesce(jsonb_agg(jsonb_build_object('user_id', u.id, 'email', u.email) order by u.email), '[]'::jsonb)
+                from auth.users u
+                where u.id = i.user_id
+                   or u.id in (select m.user_id from public.organization_members m
+                               where m.organization_id = i.organization_id
+                                 and (m.role in ('owner', 'admin') or m.can_manage_integrations))) as recipients,
+               i.organization_id, i.provider, i.account_label, i.status, i.access_token_encrypted,
+               i.refresh_token_encrypted, i.token_version, i.expires_at, i.consecutive_failures,
+               i.consecutive_transient_failures, i.metadata, due.abandoned_lease`,
+    [
+      options.force ?? false,
+      options.now.toISOString(),
+      options.thresholdMinutes,
+      options.provider ?? null,
+      options.integrationId ?? null,
+      options.limit,
+      options.owner,
+      options.leaseSeconds,
+    ],
+  );
+}
+
+/** Gives back leases this owner took but did not work on (the pass ran out of time). */
+export async function releaseLeases(db: Queryable, owner: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.query(
+    `update public.integrations set lease_expires_at = null
+     where lease_owner = $1 and id in (select value::uuid from jsonb_array_elements_text($2::jsonb))`,
+    [owner, JSON.stringify(ids)],
+  );
+}
+
+/** How many connected integrations are due now and not leased: what a pass left behind. */
+export async function countDue(db: Queryable, now: Date, thresholdMinutes: number): Promise<number> {
+  const [row] = await db.query<{ due: number }>(
+    `select count(*)::int as due from public.integrations
+     where status = 'connected' and refresh_due_at <= $1::timestamptz + make_interval(mins => $2::int)
+       and (lease_expires_at is null or lease_expires_at < $1::timestamptz)`,
+    [now.toISOString(), thresholdMinutes],
+  );
+  return row?.due ?? 0;
+}

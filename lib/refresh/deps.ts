@@ -1,0 +1,41 @@
+import type { Env } from '../env';
+import type { Db } from '../db/client';
+import type { KeyRing } from '../crypto/key-ring';
+import type { ProviderRegistry } from '../providers/registry';
+import type { RefreshDeps } from './refresh-one';
+import type { PassOptions } from './run-pass';
+
+/** Per request to a provider. */
+export const REQUEST_TIMEOUT_MS = 10_000;
+/** Tries per connection in one pass (transient failures only). */
+export const MAX_ATTEMPTS = 3;
+
+/** The production collaborators: the real clock, network and dice. */
+export function createRefreshDeps(input: { db: Db; keyRing: KeyRing; providers: ProviderRegistry; env: Pick<Env, 'APP_URL'> }): RefreshDeps {
+  return {
+    db: input.db,
+    keyRing: input.keyRing,
+    providers: input.providers,
+    fetch: globalThis.fetch,
+    now: () => new Date(),
+    random: Math.random,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    appUrl: input.env.APP_URL,
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    maxAttempts: MAX_ATTEMPTS,
+  };
+}
+
+export type PassSettings = Pick<PassOptions, 'concurrency' | 'providerConcurrency' | 'timeBudgetMs' | 'thresholdMinutes'>;
+
+/** Pass settings from the environment (CONTRACTS §2). */
+export function passSettingsFrom(
+  env: Pick<Env, 'REFRESH_CONCURRENCY' | 'REFRESH_PROVIDER_CONCURRENCY' | 'REFRESH_TIME_BUDGET_SECONDS' | 'REFRESH_THRESHOLD_MINUTES'>,
+): PassSettings {
+  return {
+    concurrency: env.REFRESH_CONCURRENCY,
+    providerConcurrency: env.REFRESH_PROVIDER_CONCURRENCY ?? Math.max(1, Math.ceil(env.REFRESH_CONCURRENCY / 2)),
+    timeBudgetMs: env.REFRESH_TIME_BUDGET_SECONDS * 1000,
+    thresholdMinutes: env.REFRESH_THRESHOLD_MINUTES,
+  };
+}

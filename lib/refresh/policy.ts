@@ -1,0 +1,205 @@
+import type { Outcome } from './outcome';
+
+/**
+ * The failure policy of CONTRACTS §5 as a pure state machine: an outcome and a connection's
+ * counters in, the next state and the messages owed out. Recipients and delivery are not
+ * its business; it names the event, the wording and the deduplication key.
+ */
+
+export type IntegrationStatus = 'connected' | 'needs_reauthorization' | 'disconnected';
+
+export interface PolicyInput {
+  outcome: Outcome;
+  integration: {
+    id: string;
+    status: IntegrationStatus;
+    consecutiveFailures: number;
+    consecutiveTransientFailures: number;
+    /** The token version read at claim time: names the failure streak in dedupe keys. */
+    tokenVersion: number;
+  };
+  provider: { id: string; name: string };
+  /** Where a person reconnects this integration. */
+  reconnectUrl: string;
+  now: Date;
+  /** The previous attempt was abandoned after calling the provider (a crashed worker). */
+  lostInFlight?: boolean;
+}
+
+export type NotificationType =
+  | 'integration_warning'
+  | 'integration_disconnected'
+  | 'integration_rate_limit'
+  | 'integration_restored';
+
+export interface OwedMessage {
+  type: NotificationType;
+  severity: 'info' | 'success' | 'warning' | 'error' | 'critical';
+  title: string;
+  message: string;
+  actionUrl: string;
+  /** The business event, e.g. `disconnect/<integration>/<version>`: one message per event. */
+  eventKey: string;
+  /** Also owed as an email (template named after the type). */
+  email: boolean;
+}
+
+export interface NextState {
+  status: IntegrationStatus;
+  consecutiveFailures: number;
+  consecutiveTransientFailures: number;
+  lastFailureAt: Date | null | 'unchanged';
+  lastErrorCode: string | null;
+  lastError: string | null;
+  disconnectReason: string | null;
+}
+
+export interface PolicyDecision {
+  /** null: leave the integration as it is (configuration failures are not the user's). */
+  state: NextState | null;
+  messages: OwedMessage[];
+}
+
+/** Auth failures in a row that make a connection need reauthorization. */
+export const AUTH_FAILURES_TO_REAUTHORIZE = 3;
+/** Auth failures in a row at which the user is warned. */
+export const AUTH_FAILURES_TO_WARN = 2;
+/** Transient failures in a row at which the user hears the provider is throttling. */
+export const TRANSIENT_FAILURES_TO_NOTIFY = 5;
+
+export function decide(input: PolicyInput): PolicyDecision {
+  const { outcome, integration, provider, reconnectUrl, now } = input;
+  const name = provider.name;
+  const streak = `${integration.id}/${integration.tokenVersion}`;
+
+  switch (outcome.type) {
+    case 'refreshed': {
+      const messages: OwedMessage[] =
+        integration.status === 'connected'
+          ? []
+          : [
+              {
+                type: 'integration_restored',
+                severity: 'success',
+                title: `${name} reconnected`,
+                message: `${name} is connected again.`,
+                actionUrl: reconnectUrl,
+                eventKey: `restored/${streak}`,
+                email: true,
+              },
+            ];
+      return {
+        state: {
+          status: 'connected',
+          consecutiveFailures: 0,
+          consecutiveTransientFailures: 0,
+          lastFailureAt: 'unchanged',
+          lastErrorCode: null,
+          lastError: null,
+          disconnectReason: null,
+        },
+        messages,
+      };
+    }
+
+    case 'transient': {
+      // A provider's bad hour never disconnects anyone. The auth streak is left as it is:
+      // a timeout says nothing about whether the grant is still good.
+      const transient = integration.consecutiveTransientFailures + 1;
+      const messages: OwedMessage[] =
+        transient === TRANSIENT_FAILURES_TO_NOTIFY
+          ? [
+              {
+                type: 'integration_rate_limit',
+                severity: 'warning',
+                title: `${name} is rate limiting`,
+                message: `${name} is temporarily rate limiting requests. We'll automatically retry.`,
+                actionUrl: reconnectUrl,
+                eventKey: `rate-limit/${streak}`,
+                email: false,
+              },
+            ]
+          : [];
+      return {
+        state: {
+          status: integration.status,
+          consecutiveFailures: integration.consecutiveFailures,
+          consecutiveTransientFailures: transient,
+          lastFailureAt: now,
+          lastErrorCode: outcome.code,
+          lastError: outcome.message,
+          disconnectReason: null,
+        },
+        messages,
+      };
+    }
+
+    case 'auth': {
+      const failures = integration.consecutiveFailures + 1;
+      const dead = failures >= AUTH_FAILURES_TO_REAUTHORIZE;
+      const reason = `${name} refused to renew access ${failures} times in a row (${outcome.code}).`;
+      const messages: OwedMessage[] = [];
+      if (failures === AUTH_FAILURES_TO_WARN) {
+        messages.push({
+          type: 'integration_warning',
+          severity: 'warning',
+          title: `Trouble connecting to ${name}`,
+          message: `We're having trouble connecting to ${name}. Please check your connection.`,
+          actionUrl: reconnectUrl,
+          eventKey: `auth-warning/${streak}`,
+          email: false,
+        });
+      }
+      if (dead) messages.push(disconnected(name, reason, reconnectUrl, streak));
+      return {
+        state: {
+          status: dead ? 'needs_reauthorization' : integration.status,
+          consecutiveFailures: failures,
+          consecutiveTransientFailures: 0,
+          lastFailureAt: now,
+          lastErrorCode: outcome.code,
+          lastError: outcome.message,
+          disconnectReason: dead ? reason : null,
+        },
+        messages,
+      };
+    }
+
+    case 'invalid_grant': {
+      const reason = input.lostInFlight
+        ? `${name} rotated this connection's refresh token during an attempt that was interrupted before the new token was saved, ` +
+          `so the token was lost in flight (${outcome.code}). Reconnect to resume.`
+        : outcome.code === 'no_refresh_token'
+          ? `${name} gave this connection no refresh token and its access token has expired. Reconnect to resume.`
+          : `${name} no longer accepts this connection's refresh token (${outcome.code}): access was revoked or expired. Reconnect to resume.`;
+      return {
+        state: {
+          status: 'needs_reauthorization',
+          consecutiveFailures: integration.consecutiveFailures + 1,
+          consecutiveTransientFailures: 0,
+          lastFailureAt: now,
+          lastErrorCode: input.lostInFlight ? 'refresh_token_lost_in_flight' : outcome.code,
+          lastError: outcome.message,
+          disconnectReason: reason,
+        },
+        messages: [disconnected(name, reason, reconnectUrl, streak)],
+      };
+    }
+
+    case 'config':
+      // The app's problem, not the user's: no counter, no status, no user message.
+      return { state: null, messages: [] };
+  }
+}
+
+function disconnected(name: string, reason: string, reconnectUrl: string, streak: string): OwedMessage {
+  return {
+    type: 'integration_disconnected',
+    severity: 'error',
+    title: `${name} disconnected`,
+    message: `${name} disconnected. Your workflows are paused. Reconnect now. ${reason}`,
+    actionUrl: reconnectUrl,
+    eventKey: `disconnect/${streak}`,
+    email: true,
+  };
+}

@@ -1,0 +1,216 @@
+import * as oauth from 'oauth4webapi';
+import type { ResolvedProvider } from '../providers/schema';
+import { normalisers } from '../providers/normalisers';
+import type { AttemptResult, TokenSet } from './outcome';
+
+/**
+ * One call to a provider's token endpoint. oauth4webapi builds the request and processes the
+ * response; the provider's normaliser rewrites non-standard answers in between; every way
+ * the call can end becomes an AttemptResult. Tokens only travel in request bodies (except
+ * Instagram's documented GET) and are never part of what this returns on failure.
+ */
+
+export interface CallOptions {
+  fetch: typeof fetch;
+  timeoutMs: number;
+}
+
+export interface CallInput {
+  provider: ResolvedProvider;
+  credentials: { clientId: string; clientSecret: string };
+  accessToken: string;
+  refreshToken: string | null;
+  /** Per-connection URL parameters, e.g. `{ shop }` for Shopify. */
+  parameters: Record<string, unknown>;
+}
+
+export async function callTokenEndpoint(input: CallInput, options: CallOptions): Promise<AttemptResult> {
+  const { provider, credentials } = input;
+  const tokenUrl = fillTemplate(provider.tokenUrl, input.parameters);
+  if (!tokenUrl) return { kind: 'local_error', problem: 'missing_connection_parameter' };
+  const insecure = new URL(tokenUrl).protocol === 'http:';
+  // Plain http only to this machine (the demo's local provider, tests); never over a network.
+  if (insecure && !isLoopback(new URL(tokenUrl).hostname)) return { kind: 'local_error', problem: 'insecure_token_url' };
+  const as: oauth.AuthorizationServer = { issuer: new URL(tokenUrl).origin, token_endpoint: tokenUrl };
+  const client: oauth.Client = { client_id: credentials.clientId };
+  const auth =
+    provider.clientAuth === 'client_secret_post'
+      ? oauth.ClientSecretPost(credentials.clientSecret)
+      : oauth.ClientSecretBasic(credentials.clientSecret);
+
+  let providerCode: string | undefined;
+  let retryAfterSeconds: number | undefined;
+  const normalise = normalisers[provider.id];
+  // Wraps the injected fetch: notes Retry-After, and lets the provider's normaliser rewrite
+  // the answer before oauth4webapi judges it.
+  const normalisingFetch = async (url: string, init: RequestInit): Promise<Response> => {
+    const response = await options.fetch(url, init);
+    retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'));
+    const text = await response.text();
+    const json = parseJson(text);
+    const answer = normalise ? normalise({ status: response.status, json }) : { status: response.status, json };
+    providerCode = answer.providerCode;
+    // An ID token in a refresh response says who the user is, which a refresh does not need;
+    // oauth4webapi would validate its issuer against the token endpoint's origin, which is
+    // not the issuer for providers such as Google. Drop it rather than fail good refreshes.
+    const stripped = withoutIdToken(answer.json);
+    if (stripped === json && answer.status === response.status) {
+      return new Response(text, { status: response.status, headers: response.headers });
+    }
+    const headers = new Headers(response.headers);
+    headers.set('content-type', 'application/json');
+    return new Response(JSON.stringify(stripped), { status: answer.status, headers });
+  };
+
+  const requestOptions = {
+    signal: AbortSignal.timeout(options.timeoutMs),
+    headers: { accept: 'application/json' },
+    [oauth.customFetch]: normalisingFetch,
+    [oauth.allowInsecureRequests]: insecure,
+  };
+
+  try {
+    let result: oauth.TokenEndpointResponse;
+    switch (provider.refreshGrant) {
+      case 'refresh_token': {
+        if (!input.refreshToken) return { kind: 'local_error', problem: 'no_refresh_token' };
+        const response = await oauth.refreshTokenGrantRequest(as, client, auth, input.refreshToken, requestOptions);
+        result = await oauth.processRefreshTokenResponse(as, client, response);
+        break;
+      }
+      case 'fb_exchange_token': {
+        // Meta renews a long-lived token by exchanging it for a new one; client id and secret
+        // go in the form body (client_secret_post), never in the URL.
+        const response = await oauth.genericTokenEndpointRequest(
+          as,
+          client,
+          oauth.ClientSecretPost(credentials.clientSecret),
+          'fb_exchange_token',
+          { fb_exchange_token: input.accessToken },
+          requestOptions,
+        );
+        result = await oauth.processGenericTokenEndpointResponse(as, client, response);
+        break;
+      }
+      case 'ig_refresh_token': {
+        // Instagram documents only a GET with the token in the query string; it goes nowhere
+        // else (never logged, never stored with the URL).
+        const url = new URL(tokenUrl);
+        url.searchParams.set('grant_type', 'ig_refresh_token');
+        url.searchParams.set('access_token', input.accessToken);
+        const response = await normalisingFetch(url.toString(), {
+          method: 'GET',
+          headers: requestOptions.headers,
+          signal: requestOptions.signal,
+        });
+        result = await oauth.processGenericTokenEndpointResponse(as, client, response);
+        break;
+      }
+      case 'none':
+        return { kind: 'local_error', problem: 'unsupported_grant' };
+    }
+    return { kind: 'tokens', httpStatus: 200, tokens: toTokenSet(result) };
+  } catch (error) {
+    return await toAttemptResult(error, { providerCode, retryAfterSeconds });
+  }
+}
+
+function toTokenSet(response: oauth.TokenEndpointResponse): TokenSet {
+  const numberField = (...names: string[]) => {
+    for (const name of names) {
+      const value = response[name];
+      const parsed = typeof value === 'string' ? Number(value) : value;
+      if (typeof parsed === 'number' && Number.isFinite(parsed) && parsed > 0) return parsed;
+    }
+    return undefined;
+  };
+  return {
+    accessToken: response.access_token,
+    refreshToken: response.refresh_token || undefined,
+    expiresInSeconds: numberField('expires_in'),
+    // GitHub: refresh_token_expires_in; QuickBooks: x_refresh_token_expires_in; TikTok: refresh_expires_in.
+    refreshTokenExpiresInSeconds: numberField('refresh_token_expires_in', 'x_refresh_token_expires_in', 'refresh_expires_in'),
+    scopes: typeof response.scope === 'string' && response.scope.trim() ? response.scope.trim().split(/[\s,]+/) : undefined,
+  };
+}
+
+async function toAttemptResult(
+  error: unknown,
+  seen: { providerCode?: string; retryAfterSeconds?: number },
+): Promise<AttemptResult> {
+  const { providerCode, retryAfterSeconds } = seen;
+  if (error instanceof oauth.ResponseBodyError) {
+    return { kind: 'oauth_error', httpStatus: error.status, error: error.error, providerCode, retryAfterSeconds };
+  }
+  if (error instanceof oauth.WWWAuthenticateChallengeError) {
+    // A 401 with WWW-Authenticate: the body (unread) or the challenge may still name the error.
+    const body = parseJson(await error.response.text().catch(() => ''));
+    const bodyError = body && typeof body === 'object' && 'error' in body && typeof body.error === 'string' ? body.error : undefined;
+    const challengeError = error.cause.map((challenge) => challenge.parameters.error).find((value) => typeof value === 'string');
+    const named = bodyError ?? challengeError;
+    return named
+      ? { kind: 'oauth_error', httpStatus: error.status, error: named, providerCode, retryAfterSeconds }
+      : { kind: 'http_error', httpStatus: error.status, failure: 'not_conform', retryAfterSeconds };
+  }
+  if (error instanceof oauth.OperationProcessingError) {
+    const status = error.cause instanceof Response ? error.cause.status : 200;
+    if (error.code === oauth.RESPONSE_IS_NOT_JSON || error.code === oauth.PARSE_ERROR) {
+      return { kind: 'http_error', httpStatus: status, failure: 'not_json', retryAfterSeconds };
+    }
+    if (error.code === oauth.RESPONSE_IS_NOT_CONFORM) {
+      return { kind: 'http_error', httpStatus: status, failure: 'not_conform', retryAfterSeconds };
+    }
+    if (error.code === oauth.INVALID_RESPONSE) {
+      return { kind: 'http_error', httpStatus: status, failure: 'invalid_response', retryAfterSeconds };
+    }
+  }
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    return { kind: 'network_error', reason: 'timeout' };
+  }
+  if (error instanceof TypeError) {
+    // fetch() rejects with TypeError for refused connections, resets and DNS failures.
+    const cause = (error as TypeError & { cause?: unknown }).cause;
+    const timedOut = cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
+    return { kind: 'network_error', reason: timedOut ? 'timeout' : 'connection' };
+  }
+  throw error;
+}
+
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+function withoutIdToken(json: unknown): unknown {
+  if (!json || typeof json !== 'object' || Array.isArray(json) || !('id_token' in json)) return json;
+  const { id_token: _dropped, ...rest } = json as Record<string, unknown>;
+  return rest;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined; // not JSON: oauth4webapi reports it as such
+  }
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+/** Fills `{name}` placeholders from the connection's parameters; null when one is missing. */
+export function fillTemplate(template: string, parameters: Record<string, unknown>): string | null {
+  let missing = false;
+  const filled = template.replace(/\{([a-z_]+)\}/g, (_, name: string) => {
+    const value = parameters[name];
+    if (typeof value !== 'string' || !/^[A-Za-z0-9.-]+$/.test(value)) {
+      missing = true;
+      return '';
+    }
+    return value;
+  });
+  return missing ? null : filled;
+}

@@ -1,0 +1,173 @@
+import type { Queryable } from '../db/client';
+import { KeyRing, tokenContext } from '../crypto/key-ring';
+import type { ClaimedIntegration } from './claim';
+import type { PolicyDecision } from './policy';
+import type { TokenSet } from './outcome';
+
+export interface RecordedCounts {
+  token_version: number;
+  /** Rows inserted: an event already recorded (same dedupe key) counts zero. */
+  notifications: number;
+  emails: number;
+}
+
+/** What the log row says about one refresh. */
+export interface LogEntry {
+  provider: string;
+  trigger: 'cron' | 'manual' | 'forced' | 'on_demand';
+  outcome: 'refreshed' | 'skipped' | 'transient_failure' | 'auth_failure' | 'config_failure';
+  errorCode: string | null;
+  httpStatus: number | null;
+  durationMs: number;
+  attempts: number;
+  metadata: Record<string, unknown>;
+}
+
+export interface NewTokens {
+  tokens: TokenSet;
+  expiresAt: Date;
+  refreshDueAt: Date;
+  refreshTokenExpiresAt: Date | null;
+}
+
+/**
+ * Writes one refresh result in one round trip (the record_refresh_result function): new
+ * tokens by compare-and-swap on token_version, the policy's state, the log row, and the
+ * notifications and emails owed, atomically. Returns null when the compare-and-swap
+ * failed: another worker wrote newer tokens first, and nothing was written.
+ */
+export async function recordResult(
+  db: Queryable,
+  input: {
+    integration: ClaimedIntegration;
+    leaseOwner: string;
+    now: Date;
+    keyRing: KeyRing;
+    newTokens: NewTokens | null;
+    decision: PolicyDecision;
+    log: LogEntry;
+    providerName: string;
+  },
+): Promise<RecordedCounts | null> {
+  const { integration, decision, newTokens, keyRing, now } = input;
+  const id = integration.id;
+  const tokens = newTokens && {
+    access_token_encrypted: keyRing.encrypt(newTokens.tokens.accessToken, tokenContext.access(id)),
+    // A response without a refresh token keeps the stored one: the key is left out.
+    ...(newTokens.tokens.refreshToken
+      ? { refresh_token_encrypted: keyRing.encrypt(newTokens.tokens.refreshToken, tokenContext.refresh(id)) }
+      : {}),
+    // Both tokens must be readable under one key id: re-seal a kept refresh token too.
+    ...(!newTokens.tokens.refreshToken && integration.refresh_token_encrypted && keyRing.activeKeyId !== KeyRing.keyIdOf(integration.refresh_token_encrypted)
+      ? { refresh_token_encrypted: resealRefresh(keyRing, integration) }
+      : {}),
+    token_key_id: keyRing.activeKeyId,
+    expires_at: newTokens.expiresAt.toISOString(),
+    ...(newTokens.refreshTokenExpiresAt ? { refresh_token_expires_at: newTokens.refreshTokenExpiresAt.toISOString() } : {}),
+    ...(newTokens.tokens.scopes ? { scopes: newTokens.tokens.scopes } : {}),
+  };
+  const state = decision.state && {
+    status: decision.state.status,
+    consecutive_failures: decision.state.consecutiveFailures,
+    consecutive_transient_failures: decision.state.consecutiveTransientFailures,
+    ...(decision.state.lastFailureAt === 'unchanged'
+      ? {}
+      : { last_failure_at: decision.state.lastFailureAt?.toISOString() ?? null }),
+    last_error_code: decision.state.lastErrorCode,
+    last_error: decision.state.lastError,
+    disconnect_reason: decision.state.disconnectReason,
+    ...(newTokens ? { refresh_due_at: newTokens.refreshDueAt.toISOString() } : {}),
+  };
+  const recipients = integration.recipients.length
+    ? integration.recipients
+    : [{ user_id: integration.user_id, email: integration.user_email ?? '' }];
+  const notifications = decision.messages.flatMap((message) =>
+    recipients.map((recipient) => ({
+      user_id: recipient.user_id,
+      organization_id: integration.organization_id,
+      type: message.type,
+      severity: message.severity,
+      title: message.title,
+      message: message.message,
+      action_url: message.actionUrl,
+      dedupe_key: message.eventKey,
+      metadata: {
+        provider: integration.provider,
+        provider_name: input.providerName,
+        integration_id: id,
+        account_label: integration.account_label,
+        error_code: input.log.errorCode,
+      },
+    })),
+  );
+  const emails = decision.messages
+    .filter((message) => message.email)
+    .flatMap((message) =>
+      recipients
+        .filter((recipient) => recipient.email)
+        .map((recipient) => ({
+          to_email: recipient.email,
+          template: message.type,
+          idempotency_key: `${message.eventKey}/${recipient.user_id}`,
+          user_id: recipient.user_id,
+          payload: {
+            provider: integration.provider,
+            provider_name: input.providerName,
+            account_label: integration.account_label,
+            title: message.title,
+            message: message.message,
+            reason: decision.state?.disconnectReason ?? null,
+            action_url: message.actionUrl,
+          },
+        })),
+    );
+
+  const [row] = await db.query<{ recorded: RecordedCounts | null }>(`select public.record_refresh_result($1::jsonb) as recorded`, [
+    JSON.stringify({
+      integration_id: id,
+      expected_version: integration.token_version,
+      lease_owner: input.leaseOwner,
+      now: now.toISOString(),
+      tokens,
+      state,
+      log: logJson(input.log),
+      notifications,
+      emails,
+    }),
+  ]);
+  return row?.recorded ?? null;
+}
+
+/** A skip changes nothing but the log and the lease: one statement. */
+export async function recordSkip(db: Queryable, input: { integrationId: string; leaseOwner: string; now: Date; log: LogEntry }): Promise<void> {
+  await db.query(
+    `with released as (
+       update public.integrations set lease_expires_at = null
+       where id = $1 and lease_owner = $2
+     )
+     insert into public.token_refresh_logs
+       (integration_id, provider, trigger, outcome, error_code, http_status, duration_ms, attempts, metadata, created_at)
+     select $1, l->>'provider', l->>'trigger', l->>'outcome', l->>'error_code', (l->>'http_status')::int,
+            (l->>'duration_ms')::int, (l->>'attempts')::int, coalesce(l->'metadata', '{}'::jsonb), $4::timestamptz
+     from (select $3::jsonb as l) as log_row`,
+    [input.integrationId, input.leaseOwner, JSON.stringify(logJson(input.log)), input.now.toISOString()],
+  );
+}
+
+function logJson(log: LogEntry) {
+  return {
+    provider: log.provider,
+    trigger: log.trigger,
+    outcome: log.outcome,
+    error_code: log.errorCode,
+    http_status: log.httpStatus,
+    duration_ms: Math.round(log.durationMs),
+    attempts: log.attempts,
+    metadata: log.metadata,
+  };
+}
+
+function resealRefresh(keyRing: KeyRing, integration: ClaimedIntegration): string {
+  const context = tokenContext.refresh(integration.id);
+  return keyRing.encrypt(keyRing.decrypt(integration.refresh_token_encrypted!, context), context);
+}

@@ -1,0 +1,249 @@
+import type { Db } from '../db/client';
+import { KeyRing, TokenDecryptionError, tokenContext } from '../crypto/key-ring';
+import type { ProviderRegistry } from '../providers/registry';
+import type { ResolvedProvider } from '../providers/schema';
+import type { ClaimedIntegration } from './claim';
+import { classify } from './classify';
+import { decide } from './policy';
+import { callTokenEndpoint } from './provider-call';
+import { recordResult, recordSkip, type LogEntry, type NewTokens } from './record';
+import { LOGGED_OUTCOME, type AttemptResult, type LoggedOutcome, type Outcome } from './outcome';
+
+/** Everything a refresh needs from outside, injected so tests control clock, network and dice. */
+export interface RefreshDeps {
+  db: Db;
+  keyRing: KeyRing;
+  providers: ProviderRegistry;
+  fetch: typeof fetch;
+  now: () => Date;
+  /** [0, 1): jitter for backoff and due times. */
+  random: () => number;
+  sleep: (ms: number) => Promise<void>;
+  appUrl: string;
+  /** Per request to a provider. */
+  requestTimeoutMs: number;
+  /** Tries inside one pass for transient failures (the pass still counts once). */
+  maxAttempts: number;
+}
+
+export type Trigger = LogEntry['trigger'];
+
+export interface RefreshOneResult {
+  integrationId: string;
+  provider: string;
+  outcome: LoggedOutcome;
+  errorCode?: string;
+  attempts: number;
+  durationMs: number;
+  disconnected: boolean;
+  notificationsCreated: number;
+  emailsQueued: number;
+  /** The new access token, for getValidAccessToken only: never serialised or logged. */
+  accessToken?: string;
+  /** Whether the connection now needs the user to reconnect. */
+  reconnectRequired: boolean;
+  /** For on-demand callers: the failure's outcome type. */
+  outcomeType?: Outcome['type'] | 'skipped';
+}
+
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_CAP_MS = 8_000;
+/** A Retry-After longer than this is for the next pass, not for a retry inside this one. */
+const MAX_RETRY_AFTER_SECONDS = 30;
+/** Assumed lifetime when neither the response nor the catalog says (never "never expires"). */
+const FALLBACK_LIFETIME_SECONDS = 3600;
+/** Refresh-time jitter: up to this share of a token's lifetime, and at most this long. */
+const JITTER_SHARE = 0.2;
+const JITTER_CAP_SECONDS = 600;
+
+export async function refreshOne(
+  deps: RefreshDeps,
+  integration: ClaimedIntegration,
+  context: { leaseOwner: string; trigger: Trigger; deadline: number },
+): Promise<RefreshOneResult> {
+  const started = performance.now();
+  const provider = deps.providers.get(integration.provider);
+  let attempts = 0;
+  let outcome: Outcome;
+  let accessToken = '';
+
+  const tokens = openTokens(deps.keyRing, integration);
+  if (!provider) {
+    outcome = classify({ kind: 'local_error', problem: 'unknown_provider' });
+  } else if (!provider.credentials && provider.refreshGrant !== 'ig_refresh_token') {
+    outcome = classify({ kind: 'local_error', problem: 'missing_client_credentials' });
+  } else if (!tokens) {
+    outcome = classify({ kind: 'local_error', problem: 'token_undecryptable' });
+  } else if (provider.refreshGrant === 'refresh_token' && !tokens.refreshToken && !expired(integration, deps.now())) {
+    // Nothing can renew it yet and it still works: look again when it expires.
+    return skip(deps, integration, context, started, 0, 'no_refresh_token_yet');
+  } else {
+    accessToken = tokens.accessToken;
+    for (;;) {
+      attempts += 1;
+      const result: AttemptResult = await callTokenEndpoint(
+        {
+          provider,
+          credentials: provider.credentials ?? { clientId: '', clientSecret: '' },
+          accessToken: tokens.accessToken,
+          refreshToken: tokens.refreshToken,
+          parameters: integration.metadata,
+        },
+        { fetch: deps.fetch, timeoutMs: deps.requestTimeoutMs },
+      );
+      outcome = classify(result);
+      if (outcome.type !== 'transient' || attempts >= deps.maxAttempts) break;
+      const retryAfter = outcome.retryAfterSeconds;
+      if (retryAfter !== undefined && retryAfter > MAX_RETRY_AFTER_SECONDS) break;
+      const backoff = deps.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempts - 1));
+      const delay = Math.max(backoff, (retryAfter ?? 0) * 1000);
+      if (Date.now() + delay + deps.requestTimeoutMs > context.deadline) break;
+      await deps.sleep(delay);
+    }
+  }
+
+  const now = deps.now();
+  // invalid_grant after another worker already rotated the token is their success, not our failure.
+  if (outcome.type === 'invalid_grant' && attempts > 0) {
+    const [current] = await deps.db.query<{ token_version: number }>(
+      `select token_version from public.integrations where id = $1`,
+      [integration.id],
+    );
+    if (current && current.token_version !== integration.token_version) {
+      return skip(deps, integration, context, started, attempts, 'refreshed_by_another_worker');
+    }
+  }
+
+  const newTokens = outcome.type === 'refreshed' ? tokenTimes(outcome, provider!, now, deps.random) : null;
+  const decision = decide({
+    outcome,
+    integration: {
+      id: integration.id,
+      status: integration.status,
+      consecutiveFailures: integration.consecutive_failures,
+      consecutiveTransientFailures: integration.consecutive_transient_failures,
+      tokenVersion: integration.token_version,
+    },
+    provider: { id: integration.provider, name: provider?.name ?? integration.provider },
+    reconnectUrl: `${deps.appUrl}/integrations/${integration.id}/reconnect`,
+    now,
+    lostInFlight: integration.abandoned_lease,
+  });
+  const errorCode = outcome.type === 'refreshed' ? undefined : outcome.code;
+  const log: LogEntry = {
+    provider: integration.provider,
+    trigger: context.trigger,
+    outcome: LOGGED_OUTCOME[outcome.type],
+    errorCode: decision.state?.lastErrorCode ?? errorCode ?? null,
+    httpStatus: outcome.httpStatus ?? null,
+    durationMs: performance.now() - started,
+    attempts,
+    metadata: outcome.type === 'refreshed' ? {} : { message: outcome.message },
+  };
+  const recorded = await recordResult(deps.db, {
+    integration,
+    leaseOwner: context.leaseOwner,
+    now,
+    keyRing: deps.keyRing,
+    newTokens,
+    decision,
+    log,
+    providerName: provider?.name ?? integration.provider,
+  });
+  if (!recorded) return skip(deps, integration, context, started, attempts, 'superseded');
+
+  const disconnected = decision.state?.status === 'needs_reauthorization' && integration.status !== 'needs_reauthorization';
+  return {
+    integrationId: integration.id,
+    provider: integration.provider,
+    outcome: log.outcome,
+    errorCode: log.errorCode ?? undefined,
+    attempts,
+    durationMs: Math.round(performance.now() - started),
+    disconnected,
+    notificationsCreated: recorded.notifications,
+    emailsQueued: recorded.emails,
+    accessToken: outcome.type === 'refreshed' ? outcome.tokens.accessToken : accessToken || undefined,
+    reconnectRequired: decision.state?.status === 'needs_reauthorization',
+    outcomeType: outcome.type,
+  };
+}
+
+function openTokens(keyRing: KeyRing, integration: ClaimedIntegration): { accessToken: string; refreshToken: string | null } | null {
+  try {
+    return {
+      accessToken: keyRing.decrypt(integration.access_token_encrypted, tokenContext.access(integration.id)),
+      refreshToken:
+        integration.refresh_token_encrypted === null
+          ? null
+          : keyRing.decrypt(integration.refresh_token_encrypted, tokenContext.refresh(integration.id)),
+    };
+  } catch (error) {
+    if (error instanceof TokenDecryptionError) return null; // a config failure for this row only
+    throw error;
+  }
+}
+
+function expired(integration: ClaimedIntegration, now: Date): boolean {
+  return integration.expires_at !== null && integration.expires_at.getTime() <= now.getTime();
+}
+
+/** Expiry from the response, else the provider's documented lifetime; due time with jitter. */
+export function tokenTimes(
+  outcome: Extract<Outcome, { type: 'refreshed' }>,
+  provider: ResolvedProvider,
+  now: Date,
+  random: () => number,
+): NewTokens {
+  const lifetime = outcome.tokens.expiresInSeconds ?? provider.accessToken.lifetimeSeconds ?? FALLBACK_LIFETIME_SECONDS;
+  const expiresAt = new Date(now.getTime() + lifetime * 1000);
+  const jitterSeconds = random() * Math.min(lifetime * JITTER_SHARE, JITTER_CAP_SECONDS);
+  const refreshLifetime =
+    outcome.tokens.refreshTokenExpiresInSeconds ??
+    (outcome.tokens.refreshToken ? provider.refreshToken.lifetimeSeconds ?? provider.refreshToken.idleLifetimeSeconds : null);
+  return {
+    tokens: outcome.tokens,
+    expiresAt,
+    refreshDueAt: new Date(expiresAt.getTime() - jitterSeconds * 1000),
+    refreshTokenExpiresAt: refreshLifetime ? new Date(now.getTime() + refreshLifetime * 1000) : null,
+  };
+}
+
+async function skip(
+  deps: RefreshDeps,
+  integration: ClaimedIntegration,
+  context: { leaseOwner: string; trigger: Trigger },
+  started: number,
+  attempts: number,
+  reason: string,
+): Promise<RefreshOneResult> {
+  const durationMs = performance.now() - started;
+  await recordSkip(deps.db, {
+    integrationId: integration.id,
+    leaseOwner: context.leaseOwner,
+    now: deps.now(),
+    log: {
+      provider: integration.provider,
+      trigger: context.trigger,
+      outcome: 'skipped',
+      errorCode: reason,
+      httpStatus: null,
+      durationMs,
+      attempts,
+      metadata: {},
+    },
+  });
+  return {
+    integrationId: integration.id,
+    provider: integration.provider,
+    outcome: 'skipped',
+    errorCode: reason,
+    attempts,
+    durationMs: Math.round(durationMs),
+    disconnected: false,
+    notificationsCreated: 0,
+    emailsQueued: 0,
+    reconnectRequired: false,
+    outcomeType: 'skipped',
+  };
+}

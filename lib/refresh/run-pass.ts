@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import { claimDue, countDue, releaseLeases, type ClaimedIntegration } from './claim';
+import { refreshOne, type RefreshDeps, type RefreshOneResult, type Trigger } from './refresh-one';
+import { Limiter } from './limiter';
+
+/**
+ * One refresh pass: claim due integrations in batches, refresh them with bounded
+ * concurrency (and a per-provider cap), stop claiming when the time budget is spent, give
+ * back what was claimed but not started, and report. The cron route and `tokenwarden
+ * refresh` both run exactly this.
+ */
+
+export interface PassOptions {
+  trigger: Trigger;
+  force?: boolean;
+  provider?: string | null;
+  integrationId?: string | null;
+  verbose?: boolean;
+  concurrency: number;
+  providerConcurrency: number;
+  timeBudgetMs: number;
+  thresholdMinutes: number;
+  /** Rows per claim statement; defaults to twice the concurrency. */
+  batchSize?: number;
+  /** How long a claim holds a row; must outlast the slowest refresh with its retries. */
+  leaseSeconds?: number;
+}
+
+export interface PassResult {
+  integrationId: string;
+  provider: string;
+  outcome: RefreshOneResult['outcome'];
+  errorCode?: string;
+  attempts: number;
+  durationMs: number;
+}
+
+export interface PassSummary {
+  ok: true;
+  runId: string;
+  startedAt: string;
+  durationMs: number;
+  claimed: number;
+  refreshed: number;
+  skipped: number;
+  transientFailures: number;
+  authFailures: number;
+  configFailures: number;
+  disconnected: number;
+  notificationsCreated: number;
+  emailsQueued: number;
+  /** The time budget ran out before the backlog did. */
+  budgetExhausted: boolean;
+  /** Claimed but not started when the budget ran out; their leases were given back. */
+  released: number;
+  /** Due integrations not handled by this pass (left for the next one, or another instance). */
+  remainingDue: number;
+  results?: PassResult[];
+}
+
+export const DEFAULT_LEASE_SECONDS = 120;
+
+export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): Promise<PassSummary> {
+  const runId = `run_${randomUUID()}`;
+  const startedAt = deps.now();
+  const startedClock = Date.now();
+  const deadline = startedClock + options.timeBudgetMs;
+  const batchSize = options.batchSize ?? Math.max(10, options.concurrency * 2);
+  const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+  const trigger: Trigger = options.force && options.trigger === 'manual' ? 'forced' : options.trigger;
+
+  const queue: ClaimedIntegration[] = [];
+  const results: RefreshOneResult[] = [];
+  const notStarted: string[] = [];
+  const providerLimits = new Map<string, Limiter>();
+  let claimed = 0;
+  let exhausted = false;
+  let budgetExhausted = false;
+  let claiming: Promise<void> | null = null;
+  let failure: unknown = null;
+
+  const outOfTime = () => Date.now() >= deadline;
+  const refill = (): Promise<void> => {
+    claiming ??= (async () => {
+      if (outOfTime()) {
+        budgetExhausted = true;
+        exhausted = true;
+        return;
+      }
+      const batch = await claimDue(deps.db, {
+        owner: runId,
+        now: deps.now(),
+        limit: options.integrationId ? 1 : batchSize,
+        leaseSeconds,
+        thresholdMinutes: options.thresholdMinutes,
+        force: options.force,
+        provider: options.provider,
+        integrationId: options.integrationId,
+      });
+      claimed += batch.length;
+      queue.push(...batch);
+      if (batch.length === 0 || options.integrationId) exhausted = true;
+    })()
+      .catch((error: unknown) => {
+        failure ??= error;
+        exhausted = true;
+      })
+      .finally(() => {
+        claiming = null;
+      });
+    return claiming;
+  };
+
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      if (failure) return;
+      const next = queue.shift();
+      if (!next) {
+        if (exhausted) return;
+        await refill();
+        continue;
+      }
+      // Keep the next batch coming before the queue runs dry.
+      if (queue.length < options.concurrency && !exhausted && !claiming) void refill();
+      if (outOfTime()) {
+        budgetExhausted = true;
+        notStarted.push(next.id);
+        continue;
+      }
+      let limiter = providerLimits.get(next.provider);
+      if (!limiter) providerLimits.set(next.provider, (limiter = new Limiter(options.providerConcurrency)));
+      try {
+        results.push(await limiter.run(() => refreshOne(deps, next, { leaseOwner: runId, trigger, deadline })));
+      } catch (error) {
+        // A database failure mid-pass: stop claiming; the lease expires and the row is retried.
+        failure ??= error;
+        return;
+      }
+    }
+  };
+
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  notStarted.push(...queue.splice(0).map((row) => row.id));
+  if (notStarted.length > 0) await releaseLeases(deps.db, runId, notStarted);
+  if (failure) throw failure;
+
+  const count = (outcome: RefreshOneResult['outcome']) => results.filter((r) => r.outcome === outcome).length;
+  const remainingDue =
+    options.integrationId || options.provider || options.force ? notStarted.length : await countDue(deps.db, deps.now(), options.thresholdMinutes);
+  const summary: PassSummary = {
+    ok: true,
+    runId,
+    startedAt: startedAt.toISOString(),
+    durationMs: Date.now() - startedClock,
+    claimed,
+    refreshed: count('refreshed'),
+    skipped: count('skipped'),
+    transientFailures: count('transient_failure'),
+    authFailures: count('auth_failure'),
+    configFailures: count('config_failure'),
+    disconnected: results.filter((r) => r.disconnected).length,
+    notificationsCreated: results.reduce((sum, r) => sum + r.notificationsCreated, 0),
+    emailsQueued: results.reduce((sum, r) => sum + r.emailsQueued, 0),
+    budgetExhausted,
+    released: notStarted.length,
+    remainingDue,
+  };
+  if (options.verbose) {
+    summary.results = results.map((r) => ({
+      integrationId: r.integrationId,
+      provider: r.provider,
+      outcome: r.outcome,
+      ...(r.errorCode ? { errorCode: r.errorCode } : {}),
+      attempts: r.attempts,
+      durationMs: r.durationMs,
+    }));
+  }
+  return summary;
+}
