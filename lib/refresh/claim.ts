@@ -41,7 +41,17 @@ export interface ClaimOptions {
   force?: boolean;
   provider?: string | null;
   integrationId?: string | null;
+  /** Scheduled claims skip rows attempted this recently; forced claims do not. */
+  retryGapSeconds?: number;
+  /** Only rows whose access token expires within this many seconds (on-demand refreshes). */
+  expiringWithinSeconds?: number | null;
 }
+
+/**
+ * A row attempted this recently is not claimed again by a scheduled pass: one attempt per
+ * connection per tick, however many passes overlap (and however short its tokens live).
+ */
+export const RETRY_GAP_SECONDS = 60;
 
 export async function claimDue(db: Queryable, options: ClaimOptions): Promise<ClaimedIntegration[]> {
   return db.query<ClaimedIntegration>(
@@ -52,6 +62,9 @@ export async function claimDue(db: Queryable, options: ClaimOptions): Promise<Cl
          and ($1::boolean or i.refresh_due_at <= $2::timestamptz + make_interval(mins => $3::int))
          and (i.lease_expires_at is null or i.lease_expires_at < $2::timestamptz)
          and i.lease_owner is distinct from $7
+         and ($1::boolean or i.last_attempt_at is null
+              or i.last_attempt_at <= $2::timestamptz - make_interval(secs => $9::int))
+         and ($10::int is null or i.expires_at < $2::timestamptz + make_interval(secs => $10::int))
          and ($4::text is null or i.provider = $4::text)
          and ($5::uuid is null or i.id = $5::uuid)
        order by i.refresh_due_at nulls last
@@ -59,7 +72,8 @@ export async function claimDue(db: Queryable, options: ClaimOptions): Promise<Cl
        for update of i skip locked
      )
      update public.integrations i
-     set lease_owner = $7, lease_expires_at = $2::timestamptz + make_interval(secs => $8::int)
+     set lease_owner = $7, lease_expires_at = $2::timestamptz + make_interval(secs => $8::int),
+         last_attempt_at = $2::timestamptz
      from due
      where i.id = due.id
      returning i.id, i.user_id, (select u.email from auth.users u where u.id = i.user_id) as user_email,
@@ -81,6 +95,8 @@ export async function claimDue(db: Queryable, options: ClaimOptions): Promise<Cl
       options.limit,
       options.owner,
       options.leaseSeconds,
+      options.retryGapSeconds ?? RETRY_GAP_SECONDS,
+      options.expiringWithinSeconds ?? null,
     ],
   );
 }

@@ -88,10 +88,10 @@ export function classify(result: AttemptResult): Outcome {
 
     case 'oauth_error': {
       const status = result.httpStatus;
-      const byProvider = result.providerCode ? PROVIDER_CODES[result.providerCode] : undefined;
+      const byProvider = lookup(PROVIDER_CODES, result.providerCode);
       // Throttling statuses win over whatever error code rides along with them.
       if (!byProvider && isTransientStatus(status)) return classifyStatus(status, 'not_conform', result.retryAfterSeconds);
-      const type = byProvider ?? (OAUTH_ERRORS as Record<string, Exclude<Outcome['type'], 'refreshed'>>)[result.error] ?? fallbackForStatus(status);
+      const type = byProvider ?? lookup(OAUTH_ERRORS, result.error) ?? fallbackForStatus(status);
       const code = result.providerCode ?? result.error;
       const message = describe(type, code);
       return type === 'transient'
@@ -99,6 +99,14 @@ export function classify(result: AttemptResult): Outcome {
         : { type, code, message, httpStatus: status };
     }
   }
+}
+
+/**
+ * A table entry for a code the provider sent. Own keys only: a provider's `error` of
+ * "constructor" or "__proto__" must not find Object.prototype's members.
+ */
+function lookup(table: Readonly<Record<string, Exclude<Outcome['type'], 'refreshed'>>>, code: string | undefined) {
+  return code !== undefined && Object.hasOwn(table, code) ? table[code] : undefined;
 }
 
 function isTransientStatus(status: number): boolean {
@@ -113,6 +121,11 @@ function fallbackForStatus(status: number): Exclude<Outcome['type'], 'refreshed'
 }
 
 function classifyStatus(status: number, failure: 'not_json' | 'not_conform' | 'invalid_response', retryAfterSeconds?: number): Outcome {
+  // A 401/403 is the provider refusing, whatever its body looks like (a bare "Unauthorized"
+  // text is not an outage): auth trouble (CONTRACTS §5), before the non-JSON rule below.
+  if (status === 401 || status === 403) {
+    return { type: 'auth', code: `http_${status}`, message: `The provider refused the refresh (${status})`, httpStatus: status };
+  }
   if (isTransientStatus(status) || failure === 'not_json' || failure === 'invalid_response') {
     const code = isTransientStatus(status) ? `http_${status}` : failure === 'not_json' ? 'non_json_response' : 'invalid_token_response';
     const message =
@@ -124,9 +137,6 @@ function classifyStatus(status: number, failure: 'not_json' | 'not_conform' | 'i
             ? 'The provider answered with something other than JSON'
             : 'The provider answered without a usable token';
     return { type: 'transient', code, message, httpStatus: status, retryAfterSeconds };
-  }
-  if (status === 401 || status === 403) {
-    return { type: 'auth', code: `http_${status}`, message: `The provider refused the refresh (${status})`, httpStatus: status };
   }
   if (status === 404 || status === 405 || status === 410) {
     return { type: 'config', code: `http_${status}`, message: `The token endpoint answered ${status}: check the provider's tokenUrl`, httpStatus: status };

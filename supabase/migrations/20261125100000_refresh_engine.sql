@@ -10,6 +10,9 @@ alter table public.integrations
   -- claimant (a pass's run id) and stays, so one pass never takes the same row twice.
   add column lease_owner text,
   add column lease_expires_at timestamptz,
+  -- When a worker last took this row. Scheduled passes leave a row alone for a minute after
+  -- any attempt, so overlapping passes never work one connection over and over.
+  add column last_attempt_at timestamptz,
   add constraint integrations_lease_has_owner
     check (lease_expires_at is null or lease_owner is not null);
 

@@ -1,4 +1,4 @@
-import { isObject, oauthError, type Normaliser } from './types';
+import { entryFor, isObject, oauthError, type Normaliser } from './types';
 
 /**
  * GitHub's token endpoint answers errors with HTTP 200 and `error`, `error_description`,
@@ -13,6 +13,6 @@ const GITHUB_ERRORS: Record<string, { status: number; error: string }> = {
 export const github: Normaliser = (answer) => {
   const body = answer.json;
   if (answer.status !== 200 || !isObject(body) || typeof body.error !== 'string') return answer;
-  const mapped = GITHUB_ERRORS[body.error] ?? { status: 400, error: body.error };
+  const mapped = entryFor(GITHUB_ERRORS, body.error) ?? { status: 400, error: body.error };
   return oauthError(mapped.status, mapped.error, `github:${body.error}`);
 };

@@ -1,4 +1,4 @@
-import { isObject, oauthError, type Normaliser } from './types';
+import { entryFor, isObject, oauthError, type Normaliser } from './types';
 
 /**
  * HubSpot answers a bad refresh token with 400 and its own shape:
@@ -13,7 +13,7 @@ const HUBSPOT_ERRORS: Record<string, string> = {
 export const hubspot: Normaliser = (answer) => {
   const body = answer.json;
   if (answer.status < 400 || !isObject(body) || typeof body.status !== 'string' || typeof body.error === 'string') return answer;
-  const error = HUBSPOT_ERRORS[body.status];
+  const error = entryFor(HUBSPOT_ERRORS, body.status);
   if (!error) return answer;
   return oauthError(answer.status, error, body.status);
 };

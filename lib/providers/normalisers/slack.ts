@@ -1,4 +1,4 @@
-import { isObject, oauthError, type Normaliser } from './types';
+import { entryFor, isObject, oauthError, type Normaliser } from './types';
 
 /**
  * Slack's Web API answers HTTP 200 with `{ "ok": false, "error": "..." }` for every failure
@@ -18,10 +18,21 @@ const SLACK_ERRORS: Record<string, { status: number; error: string }> = {
   request_timeout: { status: 503, error: 'temporarily_unavailable' },
 };
 
+/**
+ * Slack's `token_type` names the token's kind ("bot", "user"), not an RFC 6750 type; the
+ * tokens are sent as Bearer tokens, and oauth4webapi rejects any type but bearer and DPoP.
+ */
+const SLACK_TOKEN_KINDS = new Set(['bot', 'user']);
+
 export const slack: Normaliser = (answer) => {
   const body = answer.json;
-  if (!isObject(body) || body.ok !== false) return answer;
+  if (!isObject(body)) return answer;
+  if (body.ok !== false) {
+    return typeof body.token_type === 'string' && SLACK_TOKEN_KINDS.has(body.token_type)
+      ? { status: answer.status, json: { ...body, token_type: 'Bearer' } }
+      : answer;
+  }
   const code = typeof body.error === 'string' ? body.error : 'unknown_error';
-  const mapped = SLACK_ERRORS[code] ?? { status: 400, error: code };
+  const mapped = entryFor(SLACK_ERRORS, code) ?? { status: 400, error: code };
   return oauthError(mapped.status, mapped.error, `slack:${code}`);
 };

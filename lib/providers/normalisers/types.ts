@@ -26,3 +26,11 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 export function oauthError(status: number, error: string, providerCode?: string): NormalisedAnswer {
   return { status, json: { error }, providerCode };
 }
+
+/**
+ * The entry of a provider-sent code in a mapping table: own keys only, so a code such as
+ * "constructor" or "__proto__" does not find Object.prototype's members.
+ */
+export function entryFor<T>(table: Readonly<Record<string, T>>, code: string): T | undefined {
+  return Object.hasOwn(table, code) ? table[code] : undefined;
+}

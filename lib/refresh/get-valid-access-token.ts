@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { tokenContext, TokenDecryptionError } from '../crypto/key-ring';
+import { claimDue } from './claim';
+import { refreshOne, type RefreshDeps } from './refresh-one';
+import { DEFAULT_LEASE_SECONDS } from './run-pass';
+
+/**
+ * The library API for host code (CONTRACTS §7): a usable access token now, refreshing on
+ * demand under the same claim as the cron, so the two never refresh one connection twice.
+ */
+
+export type TokenUnavailableReason =
+  | 'not_found'
+  | 'needs_reauthorization'
+  | 'disconnected'
+  | 'refresh_failed'
+  | 'configuration'
+  | 'busy';
+
+/** Why no token could be given, and whether the user has to reconnect to fix it. */
+export class TokenUnavailableError extends Error {
+  constructor(
+    readonly integrationId: string,
+    readonly reason: TokenUnavailableReason,
+    readonly reconnectRequired: boolean,
+    message: string,
+    readonly errorCode?: string,
+  ) {
+    super(message);
+    this.name = 'TokenUnavailableError';
+  }
+}
+
+export interface GetTokenOptions {
+  /** The token must stay valid at least this long; default 60 seconds. */
+  minValiditySeconds?: number;
+  /** How long to wait for another worker's refresh of the same connection; default 20 seconds. */
+  waitMs?: number;
+}
+
+interface Row {
+  status: 'connected' | 'needs_reauthorization' | 'disconnected';
+  access_token_encrypted: string;
+  expires_at: Date | null;
+  lease_expires_at: Date | null;
+  [key: string]: unknown;
+}
+
+const POLL_MS = 150;
+
+export async function getValidAccessTokenWith(
+  deps: RefreshDeps,
+  integrationId: string,
+  options: GetTokenOptions = {},
+): Promise<string> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(integrationId)) {
+    throw new TokenUnavailableError(integrationId, 'not_found', false, 'Not an integration id (uuid)');
+  }
+  const minValidityMs = (options.minValiditySeconds ?? 60) * 1000;
+  const waitUntil = Date.now() + (options.waitMs ?? 20_000);
+
+  for (;;) {
+    // A fresh claimant id each round: a claim never skips a row because of our own last visit.
+    const owner = `on_demand_${randomUUID()}`;
+    const [row] = await deps.db.query<Row>(
+      `select status, access_token_encrypted, expires_at, lease_expires_at from public.integrations where id = $1`,
+      [integrationId],
+    );
+    if (!row) throw new TokenUnavailableError(integrationId, 'not_found', false, 'No such integration');
+    if (row.status !== 'connected') {
+      throw new TokenUnavailableError(
+        integrationId,
+        row.status,
+        true,
+        row.status === 'needs_reauthorization' ? 'The user must reconnect this integration' : 'This integration was disconnected',
+      );
+    }
+    const now = deps.now();
+    const fresh = row.expires_at === null || row.expires_at.getTime() - now.getTime() >= minValidityMs;
+    if (fresh) return open(deps, integrationId, row.access_token_encrypted);
+
+    const [claimed] = await claimDue(deps.db, {
+      owner,
+      now,
+      limit: 1,
+      leaseSeconds: DEFAULT_LEASE_SECONDS,
+      thresholdMinutes: 0,
+      force: true,
+      integrationId,
+      // Still stale at claim time: if another worker refreshed it meanwhile, read that instead.
+      expiringWithinSeconds: Math.ceil(minValidityMs / 1000),
+    });
+    if (claimed) {
+      const result = await refreshOne(deps, claimed, {
+        leaseOwner: owner,
+        trigger: 'on_demand',
+        deadline: Date.now() + deps.requestTimeoutMs * deps.maxAttempts + 5_000,
+      });
+      if (result.outcome === 'refreshed' && result.accessToken) return result.accessToken;
+      if (result.outcome === 'skipped') {
+        // Nothing can renew it yet, but it still works.
+        if (result.errorCode === 'no_refresh_token_yet') return open(deps, integrationId, row.access_token_encrypted);
+        continue; // someone else refreshed it meanwhile: read again
+      }
+      if (result.reconnectRequired) {
+        throw new TokenUnavailableError(integrationId, 'needs_reauthorization', true, 'The user must reconnect this integration', result.errorCode);
+      }
+      // A passing failure: the current token is still good if it has not expired yet.
+      if (row.expires_at && row.expires_at.getTime() > now.getTime() && result.accessToken) return result.accessToken;
+      throw new TokenUnavailableError(
+        integrationId,
+        result.outcomeType === 'config' ? 'configuration' : 'refresh_failed',
+        false,
+        result.outcomeType === 'config'
+          ? 'The app is not configured to refresh this provider (an operator must fix it)'
+          : 'The provider could not refresh the token right now; try again shortly',
+        result.errorCode,
+      );
+    }
+    // Another worker holds the lease: wait for its result, then read again.
+    if (Date.now() >= waitUntil) {
+      throw new TokenUnavailableError(integrationId, 'busy', false, 'Another refresh of this integration is still running');
+    }
+    await deps.sleep(POLL_MS);
+  }
+}
+
+function open(deps: RefreshDeps, integrationId: string, sealed: string): string {
+  try {
+    return deps.keyRing.decrypt(sealed, tokenContext.access(integrationId));
+  } catch (error) {
+    if (error instanceof TokenDecryptionError) {
+      throw new TokenUnavailableError(integrationId, 'configuration', false, error.message);
+    }
+    throw error;
+  }
+}

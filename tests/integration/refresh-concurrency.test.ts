@@ -1,0 +1,187 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalOAuthProvider, type LocalOAuthProvider } from '../../lib/demo/local-oauth-provider';
+import { getValidAccessTokenWith, TokenUnavailableError } from '../../lib/refresh/get-valid-access-token';
+import type { Db } from '../../lib/db/client';
+import { createRefreshHarness, type RefreshHarness } from '../support/refresh-harness';
+import { startFaultProvider, type FaultProvider } from '../support/fault-provider';
+
+const CLIENT = { clientId: 'tw-test', clientSecret: 'tw-test-secret' };
+
+describe('exactly-once refresh under concurrency (oidc-provider with rotateRefreshToken)', () => {
+  let oauth: LocalOAuthProvider;
+  let h: RefreshHarness;
+
+  beforeAll(async () => {
+    oauth = await startLocalOAuthProvider({ clients: [{ ...CLIENT, auth: 'client_secret_basic' }] });
+    h = await createRefreshHarness([{ id: 'local', name: 'Local OAuth', tokenUrl: oauth.tokenUrl, ...CLIENT, rotatesRefreshTokens: true }]);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await oauth?.close();
+  });
+
+  it('uses every refresh token exactly once across 4 overlapping passes and concurrent on-demand calls', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 50; i += 1) {
+      const minted = await oauth.mintTokens({ accountId: `user-${i}`, clientId: CLIENT.clientId });
+      ids.push(await h.seed({ provider: 'local', accessToken: minted.accessToken, refreshToken: minted.refreshToken, expiresIn: 60 }));
+    }
+    const before = oauth.stats();
+    const passes = Array.from({ length: 4 }, () => h.pass({ concurrency: 6, providerConcurrency: 6, batchSize: 5 }));
+    const onDemand = ids.map((id) => getValidAccessTokenWith(h.deps({ sleep: (ms) => new Promise((r) => setTimeout(r, ms)) }), id, { minValiditySeconds: 120 }));
+    const [summaries, tokens] = await Promise.all([Promise.all(passes), Promise.all(onDemand)]);
+
+    const after = oauth.stats();
+    expect(after.refreshSuccess - before.refreshSuccess).toBe(50);
+    expect(after.refreshErrors - before.refreshErrors).toBe(0);
+    const refreshedByPasses = summaries.reduce((sum, s) => sum + s.refreshed, 0);
+    const onDemandLogs = await h.t.db.query<{ n: number }>(
+      `select count(*)::int as n from public.token_refresh_logs where trigger = 'on_demand' and outcome = 'refreshed'`,
+    );
+    expect(refreshedByPasses + onDemandLogs[0]!.n).toBe(50);
+    for (const s of summaries) expect(s.authFailures + s.transientFailures + s.configFailures).toBe(0);
+    // Every caller got the token that is now stored.
+    for (const [index, id] of ids.entries()) expect(tokens[index]).toBe((await h.tokens(id)).accessToken);
+    const statuses = await h.t.db.query<{ status: string; n: number }>(
+      `select status, count(*)::int as n from public.integrations group by status`,
+    );
+    expect(statuses).toEqual([{ status: 'connected', n: 50 }]);
+
+    // The stored tokens are the live ones: a forced pass refreshes all 50 again.
+    const forced = await h.pass({ force: true, trigger: 'forced', concurrency: 10, providerConcurrency: 10 });
+    expect(forced).toMatchObject({ claimed: 50, refreshed: 50, authFailures: 0, transientFailures: 0 });
+    const final = oauth.stats();
+    expect(final.refreshSuccess - before.refreshSuccess).toBe(100);
+    expect(final.refreshErrors - before.refreshErrors).toBe(0);
+  });
+
+  it('never claims a connection twice within one pass, even when it keeps failing', async () => {
+    const id = await h.seed({ provider: 'local', refreshToken: 'not-a-token-this-server-issued', expiresIn: 60 });
+    const summary = await h.pass({ integrationId: null, concurrency: 2, batchSize: 1 });
+    const mine = summary.results!.filter((r) => r.integrationId === id);
+    expect(mine).toHaveLength(1);
+  });
+});
+
+describe('a worker that dies after the provider answered and before the commit', () => {
+  let oauth: LocalOAuthProvider;
+  let fault: FaultProvider;
+  let h: RefreshHarness;
+
+  beforeAll(async () => {
+    oauth = await startLocalOAuthProvider({ clients: [{ ...CLIENT, auth: 'client_secret_basic' }] });
+    fault = await startFaultProvider({ graceSeconds: 1800 });
+    h = await createRefreshHarness([
+      { id: 'local', name: 'Local OAuth', tokenUrl: oauth.tokenUrl, ...CLIENT, rotatesRefreshTokens: true },
+      // A Xero-like provider: rotated refresh tokens stay valid for a grace period.
+      { id: 'graceful', name: 'Graceful', tokenUrl: fault.tokenUrl, ...CLIENT, rotatesRefreshTokens: true, refreshGraceSeconds: 1800 },
+    ]);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await oauth?.close();
+    await fault?.close();
+  });
+
+  /** A database that "crashes" (throws) when the result is about to be recorded. */
+  function crashingDb(db: Db): Db {
+    return {
+      ...db,
+      engine: db.engine,
+      get roundTrips() {
+        return db.roundTrips;
+      },
+      query: async (text, params) => {
+        if (text.includes('record_refresh_result')) throw new Error('worker killed before commit');
+        return db.query(text, params);
+      },
+      transaction: (fn) => db.transaction(fn),
+      exec: (sql) => db.exec(sql),
+      close: () => db.close(),
+    } as Db;
+  }
+
+  async function crashThenRetry(id: string) {
+    await expect(h.pass({ integrationId: id }, { db: crashingDb(h.t.db) })).rejects.toThrow(/worker killed before commit/);
+    const leased = await h.row(id);
+    expect(leased.lease_expires_at).not.toBeNull();
+    // Before the lease expires nobody takes it again.
+    expect((await h.pass({ integrationId: id })).claimed).toBe(0);
+    const later = new Date(Date.now() + 130_000);
+    return h.pass({ integrationId: id }, { now: () => later });
+  }
+
+  it('survives where the provider accepts the old refresh token within its grace period', async () => {
+    fault.rotating.seed('graceful-refresh-1');
+    const id = await h.seed({ provider: 'graceful', refreshToken: 'graceful-refresh-1', expiresIn: 60 });
+    const summary = await crashThenRetry(id);
+    expect(summary).toMatchObject({ claimed: 1, refreshed: 1 });
+    expect((await h.row(id)).status).toBe('connected');
+    expect(fault.rotating.reuseCount()).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reports a token lost in flight where the provider does not allow reuse', async () => {
+    const minted = await oauth.mintTokens({ accountId: 'crash', clientId: CLIENT.clientId });
+    const id = await h.seed({ provider: 'local', accessToken: minted.accessToken, refreshToken: minted.refreshToken, expiresIn: 60 });
+    const summary = await crashThenRetry(id);
+    expect(summary).toMatchObject({ claimed: 1, authFailures: 1, disconnected: 1 });
+    const row = await h.row(id);
+    expect(row.status).toBe('needs_reauthorization');
+    expect(row.last_error_code).toBe('refresh_token_lost_in_flight');
+    expect(row.disconnect_reason).toMatch(/lost in flight/);
+  });
+});
+
+describe('getValidAccessToken', () => {
+  let oauth: LocalOAuthProvider;
+  let h: RefreshHarness;
+
+  beforeAll(async () => {
+    oauth = await startLocalOAuthProvider({ clients: [{ ...CLIENT, auth: 'client_secret_basic' }] });
+    h = await createRefreshHarness([{ id: 'local', name: 'Local OAuth', tokenUrl: oauth.tokenUrl, ...CLIENT, rotatesRefreshTokens: true }]);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await oauth?.close();
+  });
+
+  it('returns the stored token without calling the provider while it is valid long enough', async () => {
+    const minted = await oauth.mintTokens({ accountId: 'fresh', clientId: CLIENT.clientId });
+    const id = await h.seed({ provider: 'local', accessToken: minted.accessToken, refreshToken: minted.refreshToken, expiresIn: 3600 });
+    const before = oauth.stats().refreshSuccess;
+    await expect(getValidAccessTokenWith(h.deps(), id, { minValiditySeconds: 60 })).resolves.toBe(minted.accessToken);
+    expect(oauth.stats().refreshSuccess).toBe(before);
+  });
+
+  it('refreshes on demand when the token would not last, logged as on_demand', async () => {
+    const minted = await oauth.mintTokens({ accountId: 'stale', clientId: CLIENT.clientId });
+    const id = await h.seed({ provider: 'local', accessToken: minted.accessToken, refreshToken: minted.refreshToken, expiresIn: 30 });
+    const token = await getValidAccessTokenWith(h.deps(), id, { minValiditySeconds: 60 });
+    expect(token).not.toBe(minted.accessToken);
+    expect(token).toBe((await h.tokens(id)).accessToken);
+    const logs = await h.t.db.query(`select trigger, outcome from public.token_refresh_logs where integration_id = $1`, [id]);
+    expect(logs).toEqual([{ trigger: 'on_demand', outcome: 'refreshed' }]);
+  });
+
+  it('throws a typed error saying the user must reconnect when the grant is dead', async () => {
+    const minted = await oauth.mintTokens({ accountId: 'dead', clientId: CLIENT.clientId });
+    const id = await h.seed({ provider: 'local', accessToken: minted.accessToken, refreshToken: minted.refreshToken, expiresIn: 10 });
+    await oauth.revokeGrant(minted.grantId);
+    const failure = await getValidAccessTokenWith(h.deps(), id).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TokenUnavailableError);
+    expect(failure).toMatchObject({ reason: 'needs_reauthorization', reconnectRequired: true });
+    const again = await getValidAccessTokenWith(h.deps(), id).catch((error: unknown) => error);
+    expect(again).toMatchObject({ reason: 'needs_reauthorization', reconnectRequired: true });
+  });
+
+  it('says a configuration problem is not the user’s to fix', async () => {
+    const id = await h.seed({ provider: 'zoom', expiresIn: 10 }); // no zoom credentials configured
+    const failure = await getValidAccessTokenWith(h.deps(), id).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ reason: 'configuration', reconnectRequired: false, errorCode: 'missing_client_credentials' });
+  });
+
+  it('refuses an unknown integration', async () => {
+    await expect(getValidAccessTokenWith(h.deps(), '00000000-0000-4000-8000-000000000000')).rejects.toMatchObject({ reason: 'not_found' });
+    await expect(getValidAccessTokenWith(h.deps(), 'nope')).rejects.toMatchObject({ reason: 'not_found' });
+  });
+});
