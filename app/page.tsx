@@ -1,10 +1,12 @@
 import { redirect } from 'next/navigation';
 import { getDb } from '@/lib/db';
+import { getEnv } from '@/lib/env';
 import { asUser } from '@/lib/db/user-context';
 import { listVisibleIntegrations, type IntegrationSummary } from '@/lib/db/integrations';
 import { getProviders } from '@/lib/runtime';
 import { getCurrentUser } from './_server/current-user';
 import { relativeTime } from './_server/format';
+import { AutoRefresh } from './_components/auto-refresh';
 
 export const dynamic = 'force-dynamic';
 
@@ -15,9 +17,11 @@ export default async function IntegrationsPage() {
   const integrations = await asUser(db, user.id, listVisibleIntegrations);
   const providers = getProviders();
   const now = new Date();
+  const threshold = getEnv().REFRESH_THRESHOLD_MINUTES;
 
   return (
     <>
+      <AutoRefresh everySeconds={10} />
       <div className="row">
         <div>
           <h1>Connections</h1>
@@ -36,6 +40,7 @@ export default async function IntegrationsPage() {
             <th>Account</th>
             <th>Status</th>
             <th>Access token expires</th>
+            <th>Next refresh</th>
             <th>Last refreshed</th>
             <th>Failures (auth / transient)</th>
           </tr>
@@ -54,6 +59,9 @@ export default async function IntegrationsPage() {
               </td>
               <td className={expiryClass(integration.expires_at, now)} title={integration.expires_at?.toISOString()}>
                 {integration.expires_at ? relativeTime(integration.expires_at, now) : 'does not expire'}
+              </td>
+              <td title={integration.refresh_due_at?.toISOString()}>
+                {integration.status !== 'connected' ? '—' : integration.refresh_due_at ? dueLabel(integration.refresh_due_at, now, threshold) : 'not needed'}
               </td>
               <td title={integration.last_refreshed_at?.toISOString()}>{relativeTime(integration.last_refreshed_at, now)}</td>
               <td>
@@ -75,6 +83,12 @@ function StatusBadge({ integration }: { integration: IntegrationSummary }) {
     integration.status === 'connected' &&
     (integration.consecutive_failures > 0 || integration.consecutive_transient_failures > 0);
   return <span className={`badge ${troubled ? 'trouble' : integration.status}`}>{troubled ? 'connected, retrying' : label}</span>;
+}
+
+/** Due times inside the refresh window read as "due now": the next cron tick takes them. */
+function dueLabel(dueAt: Date, now: Date, thresholdMinutes: number): string {
+  const windowMs = thresholdMinutes * 60_000;
+  return dueAt.getTime() - now.getTime() <= windowMs ? 'due (next tick)' : relativeTime(new Date(dueAt.getTime() - windowMs), now);
 }
 
 function expiryClass(expiresAt: Date | null, now: Date): string | undefined {

@@ -8,39 +8,83 @@ import { openDatabase, describeDatabase } from '../lib/db/open';
 import { migrate } from '../lib/db/migrate';
 import { loadKeyRing } from '../lib/crypto/load-key-ring';
 import { loadProviderRegistry } from '../lib/providers/registry';
-import { seedDemo } from '../lib/demo/seed';
+import { seedDemo, demoProviderIds } from '../lib/demo/seed';
+import { startLocalOAuthProvider, type LocalOAuthProvider } from '../lib/demo/local-oauth-provider';
+import { readCrons, startScheduler } from '../lib/demo/scheduler';
 
 /**
- * `npm run demo`: the whole product on the embedded default. Prepares the data folder
- * (migrate + seed, then closes it: one PGlite folder, one process), then runs the app.
- * Background services (the local OAuth provider, the cron scheduler) join the `services`
- * list as they arrive and are stopped with the app.
+ * `npm run demo`: the whole product on the embedded default.
+ *
+ * 1. A bundled OAuth server (oidc-provider) on 127.0.0.1:DEMO_OAUTH_PORT issues tokens that
+ *    live a few minutes, with rotating refresh tokens; its state persists in .data/.
+ * 2. The data folder is migrated and seeded with connections holding real tokens from it
+ *    (one whose grant is revoked), then closed: one PGlite folder, one process.
+ * 3. The app runs in development mode, with the seeded providers pointed at the local server.
+ * 4. A scheduler calls the cron routes of vercel.json as Vercel would; the 5-minute refresh
+ *    runs every DEMO_TICK_SECONDS (default 30) so a visitor sees it work.
  */
 
 const PORT = Number(process.env.PORT ?? 3000);
 // Loopback only: the demo's local sign-in must not be reachable from the network.
 const HOST = process.env.DEMO_HOST ?? '127.0.0.1';
+const OAUTH_PORT = Number(process.env.DEMO_OAUTH_PORT ?? 3010);
+const TOKEN_TTL_SECONDS = Number(process.env.DEMO_TOKEN_TTL_SECONDS ?? 240);
+const TICK_SECONDS = Number(process.env.DEMO_TICK_SECONDS ?? 30);
+const DEMO_CLIENT = { clientId: 'tokenwarden-demo', auth: 'client_secret_basic' as const };
 const log = (line: string) => process.stderr.write(`[demo] ${line}\n`);
 
-function demoSecrets(dir: string): { CRON_SECRET: string } {
+interface DemoSecrets {
+  CRON_SECRET: string;
+  OAUTH_CLIENT_SECRET: string;
+}
+
+function demoSecrets(dir: string): DemoSecrets {
   const file = join(dir, 'demo-secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { CRON_SECRET: string };
-  const secrets = { CRON_SECRET: randomBytes(24).toString('base64url') };
+  if (existsSync(file)) {
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as Partial<DemoSecrets>;
+    if (stored.CRON_SECRET && stored.OAUTH_CLIENT_SECRET) return stored as DemoSecrets;
+  }
+  const secrets: DemoSecrets = {
+    CRON_SECRET: randomBytes(24).toString('base64url'),
+    OAUTH_CLIENT_SECRET: randomBytes(24).toString('base64url'),
+  };
   mkdirSync(dir, { recursive: true });
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
 }
 
-async function prepare(): Promise<Record<string, string>> {
+/** Points every seeded provider at the local OAuth server (a providers file in .data/). */
+function writeProvidersFile(dir: string, oauth: LocalOAuthProvider, clientSecret: string): string {
+  const file = join(dir, 'demo-providers.json');
+  const providers = demoProviderIds().map((id) => ({
+    id,
+    tokenUrl: oauth.tokenUrl,
+    clientId: DEMO_CLIENT.clientId,
+    clientSecret,
+    clientAuth: DEMO_CLIENT.auth,
+  }));
+  writeFileSync(file, JSON.stringify({ providers }, null, 2), { mode: 0o600 });
+  return file;
+}
+
+async function prepare(): Promise<{ env: Record<string, string>; oauth: LocalOAuthProvider }> {
   const base = parseEnv(process.env);
   if (base.NODE_ENV === 'production') throw new Error('npm run demo is for development; unset NODE_ENV=production');
   const dir = dataDir(base);
   const secrets = demoSecrets(dir);
+  const oauth = await startLocalOAuthProvider({
+    port: OAUTH_PORT,
+    accessTokenTtlSeconds: TOKEN_TTL_SECONDS,
+    clients: [{ ...DEMO_CLIENT, clientSecret: secrets.OAUTH_CLIENT_SECRET }],
+    persistFile: join(dir, 'oauth-provider.json'),
+  });
+  log(`oauth provider: ${oauth.issuer} (access tokens live ${TOKEN_TTL_SECONDS} s, refresh tokens rotate)`);
   const childEnv: Record<string, string> = {
     ...(process.env as Record<string, string>),
     NEXT_TELEMETRY_DISABLED: '1',
     CRON_SECRET: process.env.CRON_SECRET ?? secrets.CRON_SECRET,
     TOKENWARDEN_DATA_DIR: dir,
+    TOKENWARDEN_PROVIDERS_FILE: writeProvidersFile(dir, oauth, secrets.OAUTH_CLIENT_SECRET),
     APP_URL: process.env.APP_URL ?? `http://localhost:${PORT}`,
   };
   const env = parseEnv(childEnv);
@@ -51,12 +95,19 @@ async function prepare(): Promise<Record<string, string>> {
     if (applied.length === 0) log('migrations: up to date');
     const keyRing = loadKeyRing(env);
     const providers = loadProviderRegistry({ providersFile: env.TOKENWARDEN_PROVIDERS_FILE, env: childEnv });
-    const seeded = await seedDemo(db, { keyRing, providers });
+    const seeded = await seedDemo(db, {
+      keyRing,
+      providers,
+      tokens: {
+        mint: (connection) => oauth.mintTokens({ accountId: `${connection.user}/${connection.provider}`, clientId: DEMO_CLIENT.clientId }),
+        revoke: (grantId) => oauth.revokeGrant(grantId),
+      },
+    });
     log(seeded.seeded ? `seeded ${seeded.integrations} demo connections` : 'demo data already present (delete .data/ to start over)');
   } finally {
     await db.close();
   }
-  return childEnv;
+  return { env: childEnv, oauth };
 }
 
 function start(command: string, args: string[], env: Record<string, string>): ChildProcess {
@@ -64,19 +115,29 @@ function start(command: string, args: string[], env: Record<string, string>): Ch
 }
 
 async function main(): Promise<void> {
-  const env = await prepare();
-  const services: ChildProcess[] = [];
+  const { env, oauth } = await prepare();
   const app = start(process.execPath, [join('node_modules', 'next', 'dist', 'bin', 'next'), 'dev', '--port', String(PORT), '--hostname', HOST], env);
   log(`app: http://localhost:${PORT} (sign in as a demo user on the first page)`);
+  const scheduler = startScheduler({
+    appUrl: `http://${HOST}:${PORT}`,
+    cronSecret: env.CRON_SECRET!,
+    crons: readCrons(),
+    fastPath: { path: '/api/cron/token-refresh', everySeconds: TICK_SECONDS },
+    log: (line) => log(`cron ${line}`),
+  });
 
-  const stopAll = (signal: NodeJS.Signals) => {
-    for (const child of [app, ...services]) if (child.exitCode === null) child.kill(signal);
+  let stopping = false;
+  const stopAll = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    scheduler.stop();
+    if (app.exitCode === null) app.kill(signal);
+    await oauth.close();
   };
-  process.on('SIGINT', () => stopAll('SIGINT'));
-  process.on('SIGTERM', () => stopAll('SIGTERM'));
+  process.on('SIGINT', () => void stopAll('SIGINT'));
+  process.on('SIGTERM', () => void stopAll('SIGTERM'));
   app.on('exit', (code) => {
-    stopAll('SIGTERM');
-    process.exit(code ?? 0);
+    void stopAll('SIGTERM').finally(() => process.exit(code ?? 0));
   });
 }
 

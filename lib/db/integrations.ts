@@ -10,6 +10,7 @@ export interface IntegrationSummary {
   account_label: string | null;
   status: 'connected' | 'needs_reauthorization' | 'disconnected';
   expires_at: Date | null;
+  refresh_due_at: Date | null;
   refresh_token_expires_at: Date | null;
   last_refreshed_at: Date | null;
   consecutive_failures: number;
@@ -27,7 +28,7 @@ export interface IntegrationSummary {
 export function listVisibleIntegrations(tx: Queryable): Promise<IntegrationSummary[]> {
   return tx.query<IntegrationSummary>(
     `select i.id, i.organization_id, o.name as organization_name, i.user_id, i.provider,
-            i.account_label, i.status, i.expires_at, i.refresh_token_expires_at, i.last_refreshed_at,
+            i.account_label, i.status, i.expires_at, i.refresh_due_at, i.refresh_token_expires_at, i.last_refreshed_at,
             i.consecutive_failures, i.consecutive_transient_failures, i.last_failure_at,
             i.last_error_code, i.disconnect_reason
      from public.integrations i

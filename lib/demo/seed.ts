@@ -17,6 +17,8 @@ interface DemoConnection {
   expiresInMinutes: number | null;
   refresh?: boolean;
   state?: 'auth_trouble' | 'transient_trouble' | 'needs_reauthorization';
+  /** The user revoked access at the provider: the next refresh finds the grant dead. */
+  revoked?: boolean;
 }
 
 /**
@@ -28,7 +30,8 @@ const CONNECTIONS: DemoConnection[] = [
   { user: 'dana@demo.tokenwarden.dev', provider: 'microsoft', account: 'dana@acme.onmicrosoft.example', organization: true, expiresInMinutes: 9 },
   { user: 'dana@demo.tokenwarden.dev', provider: 'slack', account: 'acme.slack.example', organization: true, expiresInMinutes: 180 },
   { user: 'dana@demo.tokenwarden.dev', provider: 'hubspot', account: 'Acme CRM (portal 4411)', organization: true, expiresInMinutes: 22, state: 'transient_trouble' },
-  { user: 'dana@demo.tokenwarden.dev', provider: 'xero', account: 'Acme Ltd books', organization: true, expiresInMinutes: 12, state: 'auth_trouble' },
+  { user: 'dana@demo.tokenwarden.dev', provider: 'xero', account: 'Acme Ltd books', organization: true, expiresInMinutes: 3, revoked: true },
+  { user: 'dana@demo.tokenwarden.dev', provider: 'atlassian', account: 'acme.atlassian.example', organization: true, expiresInMinutes: 40, state: 'auth_trouble' },
   { user: 'dana@demo.tokenwarden.dev', provider: 'salesforce', account: 'acme.my.salesforce.example', organization: true, expiresInMinutes: -90, state: 'needs_reauthorization' },
   { user: 'dana@demo.tokenwarden.dev', provider: 'notion', account: 'Acme wiki', expiresInMinutes: null },
   { user: 'lee@demo.tokenwarden.dev', provider: 'github', account: 'lee-acme', organization: true, expiresInMinutes: 7 * 60 },
@@ -39,6 +42,17 @@ const CONNECTIONS: DemoConnection[] = [
   { user: 'sam@demo.tokenwarden.dev', provider: 'dropbox', account: 'sam@bakery.example', expiresInMinutes: 200 },
 ];
 
+/** Real tokens for a demo connection from the bundled OAuth provider, when it runs. */
+export interface DemoTokenSource {
+  mint(connection: { user: string; provider: string }): Promise<{ accessToken: string; refreshToken: string; grantId: string }>;
+  revoke(grantId: string): Promise<void>;
+}
+
+/** The providers the demo points at its local OAuth server (all seeded ones that refresh). */
+export function demoProviderIds(): string[] {
+  return [...new Set(CONNECTIONS.filter((c) => c.refresh !== false).map((c) => c.provider))];
+}
+
 export interface SeedResult {
   seeded: boolean;
   integrations: number;
@@ -47,16 +61,22 @@ export interface SeedResult {
 /** Seeds the demo once; a database that already has users is left as it is. */
 export async function seedDemo(
   db: Db,
-  options: { keyRing: KeyRing; providers: ProviderRegistry; now?: Date },
+  options: { keyRing: KeyRing; providers: ProviderRegistry; now?: Date; tokens?: DemoTokenSource },
 ): Promise<SeedResult> {
   const [existing] = await db.query<{ users: number }>(`select count(*)::int as users from auth.users`);
   if ((existing?.users ?? 0) > 0) return { seeded: false, integrations: 0 };
   const now = options.now ?? new Date();
-  const entries: ImportEntry[] = CONNECTIONS.map((connection) => ({
+  const minted = await Promise.all(
+    CONNECTIONS.map((connection) =>
+      options.tokens && connection.refresh !== false ? options.tokens.mint({ user: connection.user, provider: connection.provider }) : null,
+    ),
+  );
+  const entries: ImportEntry[] = CONNECTIONS.map((connection, index) => ({
     user_email: connection.user,
     provider: connection.provider,
-    access_token: `demo-access-${randomBytes(12).toString('hex')}`,
-    refresh_token: connection.refresh === false ? undefined : `demo-refresh-${randomBytes(12).toString('hex')}`,
+    access_token: minted[index]?.accessToken ?? `demo-access-${randomBytes(12).toString('hex')}`,
+    refresh_token:
+      connection.refresh === false ? undefined : (minted[index]?.refreshToken ?? `demo-refresh-${randomBytes(12).toString('hex')}`),
     expires_at:
       connection.expiresInMinutes === null
         ? undefined
@@ -69,7 +89,12 @@ export async function seedDemo(
     providers: options.providers,
     now: () => now,
     actor: 'demo:seed',
+    random: () => 0, // the demo's due times are the story above, not jittered
   });
+  for (const [index, connection] of CONNECTIONS.entries()) {
+    const grant = minted[index];
+    if (connection.revoked && grant && options.tokens) await options.tokens.revoke(grant.grantId);
+  }
 
   await db.transaction(async (tx) => {
     // Lee manages the organization's integrations; Dana owns it (made owner by the import).

@@ -126,6 +126,10 @@ function classifyStatus(status: number, failure: 'not_json' | 'not_conform' | 'i
   if (status === 401 || status === 403) {
     return { type: 'auth', code: `http_${status}`, message: `The provider refused the refresh (${status})`, httpStatus: status };
   }
+  // No token endpoint at that URL (an HTML 404 page included): the app's configuration.
+  if (status === 404 || status === 405 || status === 410) {
+    return { type: 'config', code: `http_${status}`, message: `The token endpoint answered ${status}: check the provider's tokenUrl`, httpStatus: status };
+  }
   if (isTransientStatus(status) || failure === 'not_json' || failure === 'invalid_response') {
     const code = isTransientStatus(status) ? `http_${status}` : failure === 'not_json' ? 'non_json_response' : 'invalid_token_response';
     const message =
@@ -137,9 +141,6 @@ function classifyStatus(status: number, failure: 'not_json' | 'not_conform' | 'i
             ? 'The provider answered with something other than JSON'
             : 'The provider answered without a usable token';
     return { type: 'transient', code, message, httpStatus: status, retryAfterSeconds };
-  }
-  if (status === 404 || status === 405 || status === 410) {
-    return { type: 'config', code: `http_${status}`, message: `The token endpoint answered ${status}: check the provider's tokenUrl`, httpStatus: status };
   }
   return { type: 'auth', code: `http_${status}`, message: `The provider refused the refresh (${status})`, httpStatus: status };
 }

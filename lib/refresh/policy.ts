@@ -115,7 +115,8 @@ export function decide(input: PolicyInput): PolicyDecision {
                 title: `${name} is rate limiting`,
                 message: `${name} is temporarily rate limiting requests. We'll automatically retry.`,
                 actionUrl: reconnectUrl,
-                eventKey: `rate-limit/${streak}`,
+                // An auth failure ends a transient streak without a new token version.
+                eventKey: `rate-limit/${streak}/${integration.consecutiveFailures}`,
                 email: false,
               },
             ]

@@ -53,7 +53,7 @@ export async function callTokenEndpoint(input: CallInput, options: CallOptions):
     // An ID token in a refresh response says who the user is, which a refresh does not need;
     // oauth4webapi would validate its issuer against the token endpoint's origin, which is
     // not the issuer for providers such as Google. Drop it rather than fail good refreshes.
-    const stripped = withoutIdToken(answer.json);
+    const stripped = withStandardTokenType(withoutIdToken(answer.json));
     if (stripped === json && answer.status === response.status) {
       return new Response(text, { status: response.status, headers: response.headers });
     }
@@ -183,6 +183,18 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
 }
 
+/**
+ * Tokenwarden stores tokens and never presents them itself, so a provider's own token type
+ * (Slack's "bot" and "user") is recorded as bearer instead of failing the refresh.
+ */
+function withStandardTokenType(json: unknown): unknown {
+  if (!json || typeof json !== 'object' || Array.isArray(json)) return json;
+  const body = json as Record<string, unknown>;
+  if (typeof body.access_token !== 'string' || typeof body.token_type !== 'string') return json;
+  if (['bearer', 'dpop'].includes(body.token_type.toLowerCase())) return json;
+  return { ...body, token_type: 'Bearer' };
+}
+
 function withoutIdToken(json: unknown): unknown {
   if (!json || typeof json !== 'object' || Array.isArray(json) || !('id_token' in json)) return json;
   const { id_token: _dropped, ...rest } = json as Record<string, unknown>;
@@ -201,12 +213,15 @@ function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
-/** Fills `{name}` placeholders from the connection's parameters; null when one is missing. */
+/**
+ * Fills `{name}` placeholders from the connection's parameters; null when one is missing or
+ * is not a single DNS label (so a parameter can never redirect a token request elsewhere).
+ */
 export function fillTemplate(template: string, parameters: Record<string, unknown>): string | null {
   let missing = false;
   const filled = template.replace(/\{([a-z_]+)\}/g, (_, name: string) => {
     const value = parameters[name];
-    if (typeof value !== 'string' || !/^[A-Za-z0-9.-]+$/.test(value)) {
+    if (typeof value !== 'string' || !/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(value)) {
       missing = true;
       return '';
     }

@@ -14,9 +14,17 @@ describe('npm run demo', () => {
 
   beforeAll(async () => {
     const port = await freePort();
+    const oauthPort = await freePort();
     const dataDir = mkdtempSync(join(tmpdir(), 'tw-demo-'));
     server = await spawnServer(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/demo.ts'], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), TOKENWARDEN_DATA_DIR: dataDir },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        PORT: String(port),
+        DEMO_OAUTH_PORT: String(oauthPort),
+        DEMO_TICK_SECONDS: '3',
+        TOKENWARDEN_DATA_DIR: dataDir,
+      },
       port,
       timeoutMs: 120_000,
     });
@@ -38,7 +46,7 @@ describe('npm run demo', () => {
   }
 
   it('offers the seeded demo users on the sign-in page', async () => {
-    expect(server.output()).toMatch(/seeded 13 demo connections/);
+    expect(server.output()).toMatch(/seeded 14 demo connections/);
     const page = await request(server.url).get('/sign-in');
     expect(page.status).toBe(200);
     expect(page.text).toContain('dana@demo.tokenwarden.dev');
@@ -50,7 +58,7 @@ describe('npm run demo', () => {
     const page = await request(server.url).get('/').set('Cookie', cookie);
     expect(page.status).toBe(200);
     expect(page.text).toContain('Signed in as <!-- -->dana@demo.tokenwarden.dev');
-    expect(page.text.match(/<tr data-integration-id=/g)).toHaveLength(8); // own + the organization's
+    expect(page.text.match(/<tr data-integration-id=/g)).toHaveLength(9); // own + the organization's
     for (const text of ['Google', 'Microsoft', 'Salesforce', 'dana@acme.example', 'needs reauthorization', 'connected, retrying']) {
       expect(page.text).toContain(text);
     }
@@ -75,6 +83,21 @@ describe('npm run demo', () => {
     expect(response.status).toBe(403);
     expect(response.headers['set-cookie']).toBeUndefined();
   });
+
+  it('refreshes through the scheduler: the revoked connection turns needs_reauthorization, the others refresh', async () => {
+    const cookie = await signIn('dana@demo.tokenwarden.dev');
+    const deadline = Date.now() + 60_000;
+    let page = '';
+    while (Date.now() < deadline) {
+      page = (await request(server.url).get('/').set('Cookie', cookie)).text;
+      if (/cron \/api\/cron\/token-refresh → 200 .*refreshed=[1-9]/.test(server.output()) && (page.match(/needs reauthorization/g) ?? []).length >= 2) break;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    expect(server.output()).toMatch(/cron \/api\/cron\/token-refresh → 200 .*disconnected=1/);
+    // Salesforce was seeded dead; Xero's grant was revoked at the provider and is found dead now.
+    expect((page.match(/needs reauthorization/g) ?? []).length).toBeGreaterThanOrEqual(2);
+    expect(page).toMatch(/Xero no longer accepts this connection&#x27;s refresh token \(invalid_grant\)/);
+  }, 90_000);
 
   it('refuses a forged session cookie', async () => {
     const forged = 'tw_local_session=00000000-0000-4000-8000-000000000000.9999999999.bm90LWEtc2lnbmF0dXJl';

@@ -165,10 +165,16 @@ describe('policy: transient failure', () => {
         title: 'HubSpot is rate limiting',
         message: "HubSpot is temporarily rate limiting requests. We'll automatically retry.",
         actionUrl: RECONNECT_URL,
-        eventKey: 'rate-limit/int-1/7',
+        eventKey: 'rate-limit/int-1/7/0',
         email: false,
       },
     ]);
+  });
+
+  it('gives a new transient streak after an auth failure its own event, so it is heard again', () => {
+    const first = decide(input(transient, { consecutiveTransientFailures: 4, consecutiveFailures: 0 })).messages[0]!;
+    const second = decide(input(transient, { consecutiveTransientFailures: 4, consecutiveFailures: 1 })).messages[0]!;
+    expect(first.eventKey).not.toBe(second.eventKey);
   });
 
   it('keeps a connection that needs reauthorization in that status (a transient failure fixes nothing)', () => {
@@ -348,9 +354,10 @@ describe('policy: event keys, clock and links', () => {
 
   it.each(owing)('keys the %s message by integration id and token version', (_name, policyInput) => {
     const [message] = decide(policyInput).messages;
-    expect(message?.eventKey).toMatch(/^[a-z-]+\/int-1\/7$/);
+    // The rate-limit key also carries the auth-failure count (a streak's other boundary).
+    expect(message?.eventKey).toMatch(/^[a-z-]+\/int-1\/7(\/\d+)?$/);
     const nextVersion = decide({ ...policyInput, integration: { ...policyInput.integration, tokenVersion: 8 } });
-    expect(nextVersion.messages[0]?.eventKey).toBe(message?.eventKey.replace(/\/7$/, '/8'));
+    expect(nextVersion.messages[0]?.eventKey).toBe(message?.eventKey.replace(/\/int-1\/7/, '/int-1/8'));
     const otherIntegration = decide({ ...policyInput, integration: { ...policyInput.integration, id: 'int-2' } });
     expect(otherIntegration.messages[0]?.eventKey).not.toBe(message?.eventKey);
   });

@@ -91,7 +91,7 @@ describe('fillTemplate', () => {
     expect(fillTemplate('https://{tenant}.example.test/{region}/token', { tenant: 'acme' })).toBeNull();
   });
 
-  it.each(['evil.com/x', 'evil.com#', 'evil.com?x=', 'user@evil.com', 'evil.com:8443', 'a b', '', '../x', 'acme%2Fx'])(
+  it.each(['acme.myshopify.com', 'evil.com', 'evil.com/x', 'evil.com#', 'evil.com?x=', 'user@evil.com', 'evil.com:8443', 'a b', '', '../x', 'acme%2Fx'])(
     'refuses the unsafe value %j',
     (shop) => {
       expect(fillTemplate(shopify, { shop })).toBeNull();
