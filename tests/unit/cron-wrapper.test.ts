@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { booleanParam, CronInputError, withCron } from '../../lib/cron/with-cron';
+import { checkCronAuthorization } from '../../lib/auth/cron-secret';
+
+const SECRET = 'a-cron-secret-of-some-length';
+
+function route(handler = async (): Promise<object> => ({ ok: true }), secret: string | null = SECRET) {
+  let calls = 0;
+  const get = withCron(
+    'test',
+    z.strictObject({ verbose: booleanParam }),
+    async (context) => {
+      calls += 1;
+      return { ...(await handler()), verbose: context.query.verbose };
+    },
+    { secret: () => secret ?? undefined },
+  );
+  return { get, calls: () => calls };
+}
+
+const request = (headers: Record<string, string> = {}, url = 'http://app.test/api/cron/test', method = 'GET') =>
+  new Request(url, { method, headers });
+
+describe('checkCronAuthorization', () => {
+  it('fails closed when no secret is configured, even for "Bearer undefined"', () => {
+    expect(checkCronAuthorization('Bearer undefined', undefined)).toBe('unconfigured');
+    expect(checkCronAuthorization(null, undefined)).toBe('unconfigured');
+  });
+
+  it('accepts only the exact bearer secret', () => {
+    expect(checkCronAuthorization(`Bearer ${SECRET}`, SECRET)).toBe('ok');
+    expect(checkCronAuthorization(`Bearer ${SECRET}x`, SECRET)).toBe('unauthorized');
+    expect(checkCronAuthorization(SECRET, SECRET)).toBe('unauthorized');
+    expect(checkCronAuthorization('Bearer undefined', SECRET)).toBe('unauthorized');
+    expect(checkCronAuthorization(null, SECRET)).toBe('unauthorized');
+  });
+});
+
+describe('withCron', () => {
+  it('answers 401 without doing any work when the bearer is missing, wrong or "Bearer undefined"', async () => {
+    const { get, calls } = route();
+    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer nope' }, { authorization: 'Bearer undefined' }, { authorization: SECRET }]) {
+      const response = await get(request(headers));
+      expect(response.status).toBe(401);
+      expect(await response.json()).toEqual({ error: 'Unauthorized' });
+    }
+    expect(calls()).toBe(0);
+  });
+
+  it('answers 500 and does nothing when CRON_SECRET is unset', async () => {
+    const { get, calls } = route(undefined, null);
+    const response = await get(request({ authorization: 'Bearer undefined' }));
+    expect(response.status).toBe(500);
+    expect((await response.json()).error).toMatch(/CRON_SECRET is not configured/);
+    expect(calls()).toBe(0);
+  });
+
+  it('runs the job and answers its JSON summary with the right secret', async () => {
+    const { get, calls } = route();
+    const response = await get(request({ authorization: `Bearer ${SECRET}` }, 'http://app.test/api/cron/test?verbose=true'));
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(await response.json()).toEqual({ ok: true, verbose: true });
+    expect(calls()).toBe(1);
+  });
+
+  it('refuses other methods with 405', async () => {
+    const { get, calls } = route();
+    const response = await get(request({ authorization: `Bearer ${SECRET}` }, undefined, 'POST'));
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('GET');
+    expect(calls()).toBe(0);
+  });
+
+  it('answers 400 naming the field for bad query input', async () => {
+    const { get, calls } = route();
+    const bad = await get(request({ authorization: `Bearer ${SECRET}` }, 'http://app.test/api/cron/test?verbose=maybe'));
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: 'Invalid query', field: 'verbose' });
+    const unknown = await get(request({ authorization: `Bearer ${SECRET}` }, 'http://app.test/api/cron/test?force=1'));
+    expect(unknown.status).toBe(400);
+    expect(calls()).toBe(0);
+  });
+
+  it('maps a failing job to 500 without a stack or the error text', async () => {
+    const { get } = route(async () => {
+      throw new Error('connection to db.internal:5432 refused with password hunter2');
+    });
+    const response = await get(request({ authorization: `Bearer ${SECRET}` }));
+    expect(response.status).toBe(500);
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual({ error: 'Internal error', job: 'test' });
+    expect(text).not.toMatch(/hunter2|at .*\.ts/);
+  });
+
+  it('maps an input error thrown by the job to 400 with the field', async () => {
+    const { get } = route(async () => {
+      throw new CronInputError('provider', 'unknown provider');
+    });
+    const response = await get(request({ authorization: `Bearer ${SECRET}` }));
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ field: 'provider' });
+  });
+});
