@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/client';
 import { KeyRing, tokenContext } from '../crypto/key-ring';
+import { webhookEventFor } from '../notify/webhook-events';
 import type { ClaimedIntegration } from './claim';
 import type { PolicyDecision } from './policy';
 import type { TokenSet } from './outcome';
@@ -8,7 +9,9 @@ export interface RecordedCounts {
   token_version: number;
   /** Rows inserted: an event already recorded (same dedupe key) counts zero. */
   notifications: number;
+  /** Emails queued for sending (throttled ones are written as skipped and not counted). */
   emails: number;
+  webhooks: number;
 }
 
 /** What the log row says about one refresh. */
@@ -122,6 +125,27 @@ export async function recordResult(
         })),
     );
 
+  const webhooks = integration.organization_id
+    ? decision.messages.flatMap((message) => {
+        const event = webhookEventFor(message.type, {
+          eventKey: message.eventKey,
+          occurredAt: now,
+          integration: {
+            id,
+            organizationId: integration.organization_id,
+            userId: integration.user_id,
+            provider: integration.provider,
+            providerName: input.providerName,
+            accountLabel: integration.account_label,
+          },
+          status: decision.state?.status ?? integration.status,
+          reason: decision.state?.disconnectReason ?? null,
+          reconnectUrl: message.actionUrl,
+        });
+        return event ? [event] : [];
+      })
+    : [];
+
   const [row] = await db.query<{ recorded: RecordedCounts | null }>(`select public.record_refresh_result($1::jsonb) as recorded`, [
     JSON.stringify({
       integration_id: id,
@@ -133,6 +157,7 @@ export async function recordResult(
       log: logJson(input.log),
       notifications,
       emails,
+      webhooks,
     }),
   ]);
   return row?.recorded ?? null;
