@@ -5,7 +5,10 @@ export {};
  * `npm run bench -- import-rate` runs only the named ones.
  */
 const benches: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
+  'refresh-throughput': () => import('./refresh-throughput'),
+  'claim-query': () => import('./claim-query'),
   'import-rate': () => import('./import-rate'),
+  'round-trips-per-refresh': () => import('./round-trips-per-refresh'),
 };
 
 const wanted = process.argv.slice(2);

@@ -1,4 +1,5 @@
 import type { Db } from '../lib/db/client';
+import { createPostgresDb } from '../lib/db/postgres-client';
 import { createTestDatabase } from '../tests/support/database';
 
 export interface BenchLine {
@@ -16,7 +17,55 @@ export function report(line: BenchLine): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 
-/** A fresh, migrated database on the real server (as the tests get), dropped by `drop`. */
-export async function benchDatabase(): Promise<{ db: Db; drop: () => Promise<void> }> {
-  return createTestDatabase({ engine: 'postgres' });
+/** Progress and diagnostics: stderr, so stdout stays one JSON object per line. */
+export function note(message: string): void {
+  process.stderr.write(`  ${message}\n`);
+}
+
+/** The client pool the tests get (createTestDatabase). */
+export const DEFAULT_BENCH_POOL = 20;
+
+/**
+ * A fresh, migrated database on the real server (as the tests get), dropped by `drop`.
+ * `max` other than the default, or `settings` (ALTER DATABASE ... SET, e.g. statistics
+ * switches for diagnostics), reopen the client with that many pooled connections.
+ */
+export async function benchDatabase(
+  options: { max?: number; settings?: Record<string, string> } = {},
+): Promise<{ db: Db; pool: number; drop: () => Promise<void> }> {
+  const t = await createTestDatabase({ engine: 'postgres' });
+  const max = options.max ?? DEFAULT_BENCH_POOL;
+  const settings = Object.entries(options.settings ?? {});
+  if ((max === DEFAULT_BENCH_POOL && settings.length === 0) || !t.url) return { db: t.db, pool: DEFAULT_BENCH_POOL, drop: () => t.drop() };
+  for (const [name, value] of settings) {
+    if (!/^[a-z_]+$/.test(name)) throw new Error(`bad setting name ${name}`);
+    const [{ datname } = { datname: '' }] = await t.db.query<{ datname: string }>(`select current_database() as datname`);
+    await t.db.exec(`alter database "${datname}" set ${name} = '${value.replace(/'/g, "''")}'`);
+  }
+  await t.db.close();
+  const db = createPostgresDb(t.url, { max });
+  return {
+    db,
+    pool: max,
+    async drop() {
+      await db.close();
+      await t.drop(); // closes the (already closed) first client again, then drops the database
+    },
+  };
+}
+
+/** Milliseconds since `started` (a performance.now() reading). */
+export function since(started: number): number {
+  return performance.now() - started;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+export function round(value: number, digits = 3): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
 }

@@ -107,8 +107,15 @@ export const envSchema = z.object({
   KV_REST_API_URL: absoluteUrl(['http:', 'https:']),
   KV_REST_API_TOKEN: optionalString,
   OPERATOR_EMAILS: emailList,
+  /** Operators hear when a provider's refresh failure rate over the last hour passes this. */
+  ALERT_FAILURE_RATE_PERCENT: positiveInt(10, 100),
+  /** Resend's default limit is a few requests per second per team. */
+  RESEND_MAX_PER_SECOND: positiveInt(2, 100),
   APP_URL: absoluteUrl(['http:', 'https:']).transform((value) => value ?? 'http://localhost:3000'),
   TOKENWARDEN_PROVIDERS_FILE: optionalString,
+  /** Supabase Auth for dashboard and API sign-in on a deployment (the project URL and anon key). */
+  SUPABASE_URL: absoluteUrl(['http:', 'https:']),
+  SUPABASE_ANON_KEY: optionalString,
   REFRESH_THRESHOLD_MINUTES: positiveInt(10, 24 * 60),
   REFRESH_CONCURRENCY: positiveInt(50, 500),
   REFRESH_TIME_BUDGET_SECONDS: positiveInt(240, 3600),
@@ -127,7 +134,13 @@ export class EnvError extends Error {
 
 /** Parses an environment; throws EnvError naming every bad variable. Pure: tests pass their own. */
 export function parseEnv(source: Record<string, string | undefined>): Env {
-  const result = envSchema.safeParse(source);
+  // Supabase's Next.js setup names these NEXT_PUBLIC_*; accept either spelling.
+  const withFallbacks = {
+    ...source,
+    SUPABASE_URL: source.SUPABASE_URL ?? source.NEXT_PUBLIC_SUPABASE_URL,
+    SUPABASE_ANON_KEY: source.SUPABASE_ANON_KEY ?? source.NEXT_PUBLIC_SUPABASE_ANON_KEY,
+  };
+  const result = envSchema.safeParse(withFallbacks);
   const problems: string[] = [];
   if (!result.success) {
     for (const issue of result.error.issues) {
@@ -142,6 +155,9 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   }
   if (env.RESEND_API_KEY && !env.EMAIL_FROM) {
     problems.push('EMAIL_FROM: required when RESEND_API_KEY is set (e.g. "Tokenwarden <alerts@example.com>")');
+  }
+  if (Boolean(env.SUPABASE_URL) !== Boolean(env.SUPABASE_ANON_KEY)) {
+    problems.push('SUPABASE_URL and SUPABASE_ANON_KEY: set both or neither');
   }
   if (Boolean(env.KV_REST_API_URL) !== Boolean(env.KV_REST_API_TOKEN)) {
     problems.push('KV_REST_API_URL and KV_REST_API_TOKEN: set both or neither');

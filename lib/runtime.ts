@@ -5,6 +5,8 @@ import { loadProviderRegistry, type ProviderRegistry } from './providers/registr
 import { getDb } from './db';
 import type { RefreshDeps } from './refresh/refresh-one';
 import { createRefreshDeps, passSettingsFrom, type PassSettings } from './refresh/deps';
+import { createDeliverDeps } from './notify/deps';
+import type { DeliverDeps } from './notify/deliver';
 
 /**
  * Process-wide collaborators for route handlers and pages, built once from the validated
@@ -35,4 +37,9 @@ export async function getRefreshDeps(): Promise<RefreshDeps> {
 
 export function passSettings(): PassSettings {
   return passSettingsFrom(getEnv());
+}
+
+/** The deliver job's collaborators for this process. */
+export async function getDeliverDeps(): Promise<DeliverDeps> {
+  return createDeliverDeps({ db: await getDb(), keyRing: getKeyRing(), env: getEnv() });
 }

@@ -6,6 +6,8 @@ import type { KeyRing } from '../crypto/key-ring';
 import { loadProviderRegistry } from '../providers/registry';
 import type { RefreshDeps } from '../refresh/refresh-one';
 import { createRefreshDeps, passSettingsFrom, type PassSettings } from '../refresh/deps';
+import { createDeliverDeps } from '../notify/deps';
+import type { DeliverDeps } from '../notify/deliver';
 
 export interface CliContext {
   env: Env;
@@ -15,6 +17,7 @@ export interface CliContext {
   databaseLabel: string;
   refreshDeps: () => RefreshDeps;
   passSettings: () => PassSettings;
+  deliverDeps: () => DeliverDeps;
 }
 
 /** What every command needs, opened lazily so `migrate` does not demand encryption keys. */
@@ -34,5 +37,6 @@ export async function openCliContext(source: Record<string, string | undefined>)
     ...context,
     refreshDeps: () => createRefreshDeps({ db, keyRing: context.keyRing(), providers: context.providers(), env }),
     passSettings: () => passSettingsFrom(env),
+    deliverDeps: () => createDeliverDeps({ db, keyRing: context.keyRing(), env }),
   };
 }

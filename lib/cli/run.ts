@@ -7,6 +7,9 @@ import { importConnections } from '../import/import-connections';
 import { rotateKeys } from '../crypto/rotate-keys';
 import { openCliContext, type CliContext } from './context';
 import { runRefreshPass } from '../refresh/run-pass';
+import { runDeliverPass } from '../notify/deliver';
+import { runCleanup } from '../notify/cleanup';
+import { DELIVER_TIME_BUDGET_MS } from '../notify/deps';
 
 /**
  * The operator CLI (CONTRACTS §1). With --json every command prints exactly one JSON
@@ -101,6 +104,36 @@ const commands: Record<string, Command> = {
           `${summary.transientFailures} transient, ${summary.authFailures} auth, ${summary.configFailures} config failures; ` +
           `${summary.disconnected} need reauthorization.` +
           (lines.length ? `\n${lines.join('\n')}` : ''),
+      };
+    },
+  },
+  deliver: {
+    summary: 'one pass of the outbox delivery job (emails and webhooks due now), as its cron route runs it',
+    options: {},
+    positionals: 0,
+    async run(ctx, _args, io) {
+      io.stderr(`Delivering from ${ctx.databaseLabel}${ctx.env.RESEND_API_KEY ? '' : ' (RESEND_API_KEY unset: emails become skipped)'}\n`);
+      const summary = await runDeliverPass(ctx.deliverDeps(), { timeBudgetMs: DELIVER_TIME_BUDGET_MS });
+      return {
+        json: summary,
+        text:
+          `Emails: ${summary.emails.sent} sent, ${summary.emails.retrying} to retry, ${summary.emails.failed} failed, ` +
+          `${summary.emails.skipped} skipped. Webhooks: ${summary.webhooks.sent} sent, ${summary.webhooks.retrying} to retry, ` +
+          `${summary.webhooks.dead} dead-lettered.`,
+      };
+    },
+  },
+  cleanup: {
+    summary: 'the retention job: refresh logs and delivered outbox rows older than 30 days',
+    options: {},
+    positionals: 0,
+    async run(ctx) {
+      const summary = await runCleanup(ctx.db, { now: new Date() });
+      return {
+        json: summary,
+        text:
+          `Removed ${summary.refreshLogsDeleted} refresh log(s), ${summary.emailsDeleted} email(s) and ` +
+          `${summary.webhookDeliveriesDeleted} webhook deliveries older than ${summary.retentionDays} days.`,
       };
     },
   },

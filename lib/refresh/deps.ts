@@ -11,7 +11,12 @@ export const REQUEST_TIMEOUT_MS = 10_000;
 export const MAX_ATTEMPTS = 3;
 
 /** The production collaborators: the real clock, network and dice. */
-export function createRefreshDeps(input: { db: Db; keyRing: KeyRing; providers: ProviderRegistry; env: Pick<Env, 'APP_URL'> }): RefreshDeps {
+export function createRefreshDeps(input: {
+  db: Db;
+  keyRing: KeyRing;
+  providers: ProviderRegistry;
+  env: Pick<Env, 'APP_URL' | 'OPERATOR_EMAILS' | 'ALERT_FAILURE_RATE_PERCENT'>;
+}): RefreshDeps {
   return {
     db: input.db,
     keyRing: input.keyRing,
@@ -23,8 +28,16 @@ export function createRefreshDeps(input: { db: Db; keyRing: KeyRing; providers: 
     appUrl: input.env.APP_URL,
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
     maxAttempts: MAX_ATTEMPTS,
+    alerts: {
+      operatorEmails: input.env.OPERATOR_EMAILS,
+      failureRateThreshold: input.env.ALERT_FAILURE_RATE_PERCENT / 100,
+      minAttempts: ALERT_MIN_ATTEMPTS,
+    },
   };
 }
+
+/** Fewer refreshes than this in an hour say too little about a provider's failure rate. */
+export const ALERT_MIN_ATTEMPTS = 20;
 
 export type PassSettings = Pick<PassOptions, 'concurrency' | 'providerConcurrency' | 'timeBudgetMs' | 'thresholdMinutes'>;
 

@@ -7,6 +7,7 @@ import { classify } from './classify';
 import { decide } from './policy';
 import { callTokenEndpoint } from './provider-call';
 import { recordResult, recordSkip, type LogEntry, type NewTokens } from './record';
+import type { AlertSettings } from '../notify/operator-alerts';
 import { LOGGED_OUTCOME, type AttemptResult, type LoggedOutcome, type Outcome } from './outcome';
 
 /** Everything a refresh needs from outside, injected so tests control clock, network and dice. */
@@ -24,6 +25,8 @@ export interface RefreshDeps {
   requestTimeoutMs: number;
   /** Tries inside one pass for transient failures (the pass still counts once). */
   maxAttempts: number;
+  /** Operator alerting after each pass; absent: none (tests of other things). */
+  alerts?: AlertSettings;
 }
 
 export type Trigger = LogEntry['trigger'];

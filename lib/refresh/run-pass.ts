@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { claimDue, countDue, releaseLeases, type ClaimedIntegration } from './claim';
 import { refreshOne, type RefreshDeps, type RefreshOneResult, type Trigger } from './refresh-one';
 import { Limiter } from './limiter';
+import { raiseConfigAlerts, raiseFailureRateAlerts, type ConfigFailure } from '../notify/operator-alerts';
 
 /**
  * One refresh pass: claim due integrations in batches, refresh them with bounded
@@ -55,6 +56,8 @@ export interface PassSummary {
   released: number;
   /** Due integrations not handled by this pass (left for the next one, or another instance). */
   remainingDue: number;
+  /** New operator alerts (configuration failures, a provider's failure rate). */
+  operatorAlerts: number;
   results?: PassResult[];
 }
 
@@ -145,6 +148,22 @@ export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): P
   if (failure) throw failure;
 
   const count = (outcome: RefreshOneResult['outcome']) => results.filter((r) => r.outcome === outcome).length;
+  let operatorAlerts = 0;
+  if (deps.alerts) {
+    const byProvider = new Map<string, ConfigFailure>();
+    for (const r of results.filter((result) => result.outcome === 'config_failure')) {
+      const entry = byProvider.get(r.provider) ?? {
+        provider: r.provider,
+        providerName: deps.providers.get(r.provider)?.name ?? r.provider,
+        errorCode: r.errorCode ?? 'config_failure',
+        count: 0,
+      };
+      entry.count += 1;
+      byProvider.set(r.provider, entry);
+    }
+    operatorAlerts += await raiseConfigAlerts(deps.db, [...byProvider.values()], deps.now(), deps.alerts);
+    operatorAlerts += await raiseFailureRateAlerts(deps.db, deps.now(), deps.alerts);
+  }
   const remainingDue =
     options.integrationId || options.provider || options.force ? notStarted.length : await countDue(deps.db, deps.now(), options.thresholdMinutes);
   const summary: PassSummary = {
@@ -164,6 +183,7 @@ export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): P
     budgetExhausted,
     released: notStarted.length,
     remainingDue,
+    operatorAlerts,
   };
   if (options.verbose) {
     summary.results = results.map((r) => ({

@@ -1,0 +1,13 @@
+import { z } from 'zod';
+import { withCron } from '@/lib/cron/with-cron';
+import { getDeliverDeps } from '@/lib/runtime';
+import { runDeliverPass } from '@/lib/notify/deliver';
+import { DELIVER_TIME_BUDGET_MS } from '@/lib/notify/deps';
+
+export const dynamic = 'force-dynamic';
+// Runs every minute; the pass stops picking up rows after 45 s.
+export const maxDuration = 60;
+
+export const GET = withCron('deliver', z.strictObject({}), async () =>
+  runDeliverPass(await getDeliverDeps(), { timeBudgetMs: DELIVER_TIME_BUDGET_MS }),
+);

@@ -1,0 +1,197 @@
+import type { Db, Queryable, Row } from '../lib/db/client';
+import { claimDue, countDue, type ClaimOptions } from '../lib/refresh/claim';
+import { benchDatabase, median, note, report, round, since } from './support';
+
+/**
+ * The claim statement (lib/refresh/claim.ts, unchanged) with 1,000 due integrations among a
+ * table grown 10k → 100k → 1M. At each size: median wall time of claiming a batch of 100
+ * over RUNS runs (leases given back between runs), and the plan from EXPLAIN (ANALYZE),
+ * which must walk the partial index integrations_refresh_due_idx.
+ */
+
+const SIZES = (process.env.BENCH_CLAIM_SIZES ?? '10000,100000,1000000').split(',').map(Number);
+const DUE = 1_000;
+const BATCH = 100;
+const RUNS = Number(process.env.BENCH_CLAIM_RUNS ?? 20);
+const WARMUP = 3;
+const USERS = 1_000;
+const ORGANIZATIONS = 20;
+const THRESHOLD_MINUTES = 10;
+const DUE_INDEX = 'integrations_refresh_due_idx';
+
+/**
+ * Rows `from + 1 .. to` in one statement. Rows 1..DUE are connected and due (oldest first);
+ * of the rest, one in five is not connected and overdue (excluded by status, not by date),
+ * the others connected and due days to weeks from now. One in ten belongs to an organization.
+ * The ciphertexts are dummies of the real shape and length: the claim never decrypts.
+ */
+async function grow(db: Db, from: number, to: number): Promise<void> {
+  await db.query(
+    `with u as (select array_agg(id order by id) as ids from auth.users),
+          o as (select array_agg(id order by id) as ids from public.organizations),
+          rows as (
+            select g,
+                   case when g <= $3 then 'connected'
+                        when g % 10 = 3 then 'needs_reauthorization'
+                        when g % 10 = 7 then 'disconnected'
+                        else 'connected' end as status
+            from generate_series($1::int + 1, $2::int) as g
+          )
+     insert into public.integrations
+       (user_id, organization_id, provider, account_label, status, access_token_encrypted, refresh_token_encrypted,
+        token_key_id, expires_at, refresh_due_at, consecutive_failures, last_error_code, last_failure_at)
+     select u.ids[1 + g % array_length(u.ids, 1)],
+            case when g % 10 = 1 then o.ids[1 + g % array_length(o.ids, 1)] end,
+            (array['google', 'microsoft', 'slack', 'hubspot', 'xero'])[1 + g % 5],
+            'account ' || g,
+            rows.status,
+            'tw1.bench.' || substr(md5(g::text), 1, 16) || '.' || repeat('A', 96) || '.' || substr(md5(g::text), 17, 16),
+            'tw1.bench.' || substr(md5((-g)::text), 1, 16) || '.' || repeat('B', 96) || '.' || substr(md5((-g)::text), 17, 16),
+            'bench',
+            case when g <= $3 then now() + interval '5 minutes'
+                 when rows.status <> 'connected' then now() - interval '1 day'
+                 else now() + interval '7 days' + make_interval(secs => g) end,
+            case when g <= $3 then now() - make_interval(secs => g)
+                 when rows.status <> 'connected' then now() - interval '1 day'
+                 else now() + interval '7 days' + make_interval(secs => g) - interval '10 minutes' end,
+            case when rows.status <> 'connected' then 3 else 0 end,
+            case when rows.status <> 'connected' then 'invalid_grant' end,
+            case when rows.status <> 'connected' then now() - interval '1 day' end
+     from rows, u, o`,
+    [from, to, DUE],
+  );
+}
+
+async function seedOwners(db: Db): Promise<void> {
+  await db.query(`insert into auth.users (email) select 'claim-' || g || '@bench.example' from generate_series(1, $1::int) g`, [USERS]);
+  await db.query(`insert into public.organizations (name) select 'Bench org ' || g from generate_series(1, $1::int) g`, [ORGANIZATIONS]);
+  // Five members per organization: an owner, an admin, a manager and two plain members.
+  await db.query(
+    `insert into public.organization_members (organization_id, user_id, role, can_manage_integrations)
+     select o.id, u.id, (array['owner', 'admin', 'member', 'member', 'member'])[k], k = 3
+     from (select id, row_number() over (order by id) as r from public.organizations) o
+     cross join generate_series(1, 5) as k
+     join (select id, row_number() over (order by id) as r from auth.users) u on u.r = (o.r - 1) * 5 + k`,
+  );
+}
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+  [key: string]: unknown;
+}
+
+function* walk(node: PlanNode): Generator<PlanNode> {
+  yield node;
+  for (const child of node.Plans ?? []) yield* walk(child);
+}
+
+class Rollback extends Error {}
+
+/** EXPLAIN (ANALYZE) of the very statement claimDue sends, in a transaction rolled back after. */
+async function explainClaim(db: Db, options: ClaimOptions): Promise<{ plan: PlanNode; executionMs: number; planningMs: number }> {
+  let explained: { Plan: PlanNode; 'Execution Time': number; 'Planning Time': number } | undefined;
+  await db
+    .transaction(async (tx) => {
+      const explaining: Queryable = {
+        async query<T extends Row = Row>(text: string, params?: readonly unknown[]): Promise<T[]> {
+          const [row] = await tx.query<{ 'QUERY PLAN': (typeof explained)[] }>(`explain (analyze, buffers, format json) ${text}`, params);
+          explained = row?.['QUERY PLAN'][0];
+          return [];
+        },
+        exec: (sqlText) => tx.exec(sqlText),
+      };
+      await claimDue(explaining, options);
+      throw new Rollback();
+    })
+    .catch((error: unknown) => {
+      if (!(error instanceof Rollback)) throw error;
+    });
+  if (!explained) throw new Error('EXPLAIN returned no plan');
+  return { plan: explained.Plan, executionMs: explained['Execution Time'], planningMs: explained['Planning Time'] };
+}
+
+async function measure(db: Db, size: number, seedSeconds: number): Promise<string | null> {
+  const due = await countDue(db, new Date(), THRESHOLD_MINUTES);
+  const [{ rows = 0, connected = 0 } = {}] = await db.query<{ rows: number; connected: number }>(
+    `select count(*)::int as rows, count(*) filter (where status = 'connected')::int as connected from public.integrations`,
+  );
+  if (due !== DUE || rows !== size) throw new Error(`expected ${DUE} due among ${size}, found ${due} among ${rows}`);
+
+  const options = (run: number | string): ClaimOptions => ({
+    owner: `bench-claim-${run}`,
+    now: new Date(),
+    limit: BATCH,
+    leaseSeconds: 120,
+    thresholdMinutes: THRESHOLD_MINUTES,
+  });
+
+  const times: number[] = [];
+  for (let run = 0; run < WARMUP + RUNS; run += 1) {
+    const started = performance.now();
+    const claimed = await claimDue(db, options(run));
+    const ms = since(started);
+    if (claimed.length !== BATCH) throw new Error(`claimed ${claimed.length}, expected ${BATCH}`);
+    if (run >= WARMUP) times.push(ms);
+    // Give the batch back exactly as it was: no lease, never attempted.
+    await db.query(
+      `update public.integrations set lease_owner = null, lease_expires_at = null, last_attempt_at = null
+       where id in (select value::uuid from jsonb_array_elements_text($1::jsonb))`,
+      [JSON.stringify(claimed.map((row) => row.id))],
+    );
+  }
+
+  const { plan, executionMs, planningMs } = await explainClaim(db, options('explain'));
+  const nodes = [...walk(plan)];
+  const dueScan = nodes.find((node) => node['Index Name'] === DUE_INDEX);
+  const integrationScans = nodes
+    .filter((node) => node['Relation Name'] === 'integrations')
+    .map((node) => `${node['Node Type']}${node['Index Name'] ? ` using ${node['Index Name']}` : ''}`);
+  const sorted = [...times].sort((a, b) => a - b);
+  report({
+    name: 'claim-query',
+    n: size,
+    value: round(median(times), 3),
+    unit: 'ms',
+    due: DUE,
+    batch: BATCH,
+    runs: RUNS,
+    minMs: round(sorted[0] ?? 0, 3),
+    maxMs: round(sorted[sorted.length - 1] ?? 0, 3),
+    plan: dueScan?.['Node Type'] ?? 'no scan of the due index',
+    planRows: dueScan?.['Actual Rows'],
+    integrationScans,
+    serverExecutionMs: round(executionMs, 3),
+    planningMs: round(planningMs, 3),
+    connected,
+    seedSeconds: round(seedSeconds, 2),
+  });
+  if (!dueScan || !/Index/.test(dueScan['Node Type']) || integrationScans.some((scan) => scan.startsWith('Seq Scan'))) {
+    return `at ${size} rows the claim does not walk ${DUE_INDEX}: ${integrationScans.join('; ')}`;
+  }
+  return null;
+}
+
+export async function run(): Promise<void> {
+  const { db, drop } = await benchDatabase();
+  const problems: string[] = [];
+  try {
+    await seedOwners(db);
+    let rows = 0;
+    for (const size of SIZES) {
+      const started = performance.now();
+      await grow(db, rows, size);
+      await db.query(`analyze public.integrations`);
+      const seedSeconds = since(started) / 1000;
+      note(`grew integrations ${rows} → ${size} (+ analyze) in ${seedSeconds.toFixed(1)} s`);
+      rows = size;
+      const problem = await measure(db, size, seedSeconds);
+      if (problem) problems.push(problem);
+    }
+  } finally {
+    await drop();
+  }
+  if (problems.length > 0) throw new Error(problems.join('\n'));
+}

@@ -1,0 +1,42 @@
+import { runRefreshBench } from './refresh-setup';
+import { DEFAULT_BENCH_POOL, report, round } from './support';
+
+/**
+ * One refresh pass over 5,000 due integrations against a local token endpoint that answers
+ * after a fixed 50 ms. With `concurrency` refreshes in flight the pass can go no faster than
+ * concurrency / latency (1,000 refreshes/s); `ratio` says how close the engine gets.
+ */
+
+const ROWS = Number(process.env.BENCH_REFRESH_ROWS ?? 5_000);
+const CONCURRENCY = Number(process.env.BENCH_REFRESH_CONCURRENCY ?? 50);
+const LATENCY_MS = Number(process.env.BENCH_TOKEN_LATENCY_MS ?? 50);
+const POOL = Number(process.env.BENCH_DB_POOL ?? DEFAULT_BENCH_POOL);
+
+export async function run(): Promise<void> {
+  const result = await runRefreshBench({
+    rows: ROWS,
+    concurrency: CONCURRENCY,
+    providerConcurrency: CONCURRENCY,
+    latencyMs: LATENCY_MS,
+    pool: POOL,
+  });
+  const value = result.summary.refreshed / result.seconds;
+  const bound = CONCURRENCY / (LATENCY_MS / 1000);
+  report({
+    name: 'refresh-throughput',
+    n: ROWS,
+    value: round(value, 1),
+    unit: 'refreshes/s',
+    bound,
+    ratio: round(value / bound, 3),
+    refreshed: result.summary.refreshed,
+    seconds: round(result.seconds, 3),
+    concurrency: CONCURRENCY,
+    providerConcurrency: CONCURRENCY,
+    latencyMs: LATENCY_MS,
+    dbPool: result.pool,
+    seedSeconds: round(result.seedSeconds, 2),
+    roundTripsPerToken: round(result.roundTrips / result.summary.refreshed, 3),
+    ...result.diagnostics,
+  });
+}

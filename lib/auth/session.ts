@@ -1,0 +1,76 @@
+import { createServerClient } from '@supabase/ssr';
+import type { Env } from '../env';
+import type { KeyRing } from '../crypto/key-ring';
+import type { Queryable } from '../db/client';
+import { LOCAL_SESSION_COOKIE, localSignInAllowed, readLocalSession } from './local-session';
+
+/**
+ * Who is asking. On a deployment, Supabase Auth: its session cookies (set by @supabase/ssr
+ * in the host app on the same project) or an `Authorization: Bearer <access token>` from an
+ * API client, verified by Supabase Auth itself. In development and the demo, the signed
+ * local session cookie; never in production.
+ */
+
+export interface SessionUser {
+  id: string;
+  email: string;
+  /** Cookie sessions need a same-origin check on mutations; bearer requests do not. */
+  via: 'local' | 'supabase_cookie' | 'supabase_bearer';
+}
+
+export interface SessionInput {
+  cookies: { name: string; value: string }[];
+  authorization: string | null;
+}
+
+export interface SessionDeps {
+  env: Pick<Env, 'NODE_ENV' | 'SUPABASE_URL' | 'SUPABASE_ANON_KEY'>;
+  keyRing: KeyRing;
+  db: Queryable;
+}
+
+export async function resolveSessionUser(input: SessionInput, deps: SessionDeps): Promise<SessionUser | null> {
+  const { env } = deps;
+  if (env.SUPABASE_URL && env.SUPABASE_ANON_KEY) {
+    const supabase = createServerClient(env.SUPABASE_URL, env.SUPABASE_ANON_KEY, {
+      cookies: {
+        getAll: () => input.cookies,
+        // Refreshed session cookies are the host app's to write (its middleware); reads only here.
+        setAll: () => undefined,
+      },
+    });
+    const bearer = input.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    const { data, error } = bearer ? await supabase.auth.getUser(bearer) : await supabase.auth.getUser();
+    if (!error && data.user?.id && data.user.email) {
+      return { id: data.user.id, email: data.user.email, via: bearer ? 'supabase_bearer' : 'supabase_cookie' };
+    }
+  }
+  if (localSignInAllowed(env.NODE_ENV)) {
+    const cookie = input.cookies.find((c) => c.name === LOCAL_SESSION_COOKIE)?.value;
+    const userId = readLocalSession(deps.keyRing, cookie);
+    if (userId) {
+      const [user] = await deps.db.query<{ id: string; email: string }>(`select id, email from auth.users where id = $1`, [userId]);
+      if (user) return { ...user, via: 'local' };
+    }
+  }
+  return null;
+}
+
+/** Cookies of a request, as @supabase/ssr and the local session read them. */
+export function requestCookies(request: Request): { name: string; value: string }[] {
+  const header = request.headers.get('cookie');
+  if (!header) return [];
+  return header.split(';').flatMap((part) => {
+    const index = part.indexOf('=');
+    if (index < 1) return [];
+    const name = part.slice(0, index).trim();
+    const raw = part.slice(index + 1).trim();
+    let value = raw;
+    try {
+      value = decodeURIComponent(raw);
+    } catch {
+      value = raw; // not percent-encoded: take it as sent
+    }
+    return [{ name, value }];
+  });
+}

@@ -1,0 +1,30 @@
+import type { Env } from '../env';
+import type { Db } from '../db/client';
+import type { KeyRing } from '../crypto/key-ring';
+import { createResendMailer } from './mailer';
+import type { DeliverDeps } from './deliver';
+
+export const WEBHOOK_TIMEOUT_MS = 10_000;
+/** The deliver route runs every minute; a pass stops picking up rows after this. */
+export const DELIVER_TIME_BUDGET_MS = 45_000;
+
+/** The production collaborators of the deliver job. */
+export function createDeliverDeps(input: {
+  db: Db;
+  keyRing: KeyRing;
+  env: Pick<Env, 'RESEND_API_KEY' | 'RESEND_BASE_URL' | 'EMAIL_FROM' | 'RESEND_MAX_PER_SECOND'>;
+}): DeliverDeps {
+  const { env } = input;
+  return {
+    db: input.db,
+    mailer: env.RESEND_API_KEY ? createResendMailer(env.RESEND_API_KEY, { baseUrl: env.RESEND_BASE_URL }) : null,
+    emailFrom: env.EMAIL_FROM ?? null,
+    keyRing: input.keyRing,
+    fetch: globalThis.fetch,
+    now: () => new Date(),
+    random: Math.random,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    emailsPerSecond: env.RESEND_MAX_PER_SECOND,
+    webhookTimeoutMs: WEBHOOK_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,49 @@
+import { Resend } from 'resend';
+import { parseRetryAfter } from '../refresh/provider-call';
+
+/** One email as the outbox sends it. */
+export interface OutgoingEmail {
+  from: string;
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+  /** Resend's Idempotency-Key: a retried send of the same row is one email. */
+  idempotencyKey: string;
+}
+
+export type SendResult =
+  | { ok: true; id: string }
+  | { ok: false; retryable: boolean; statusCode: number | null; code: string; message: string; retryAfterSeconds?: number };
+
+export interface Mailer {
+  send(email: OutgoingEmail): Promise<SendResult>;
+}
+
+/**
+ * Resend through its own SDK. RESEND_BASE_URL (validated in lib/env) is the SDK's base
+ * override; tests point it at a local capture server.
+ */
+export function createResendMailer(apiKey: string, options: { baseUrl?: string } = {}): Mailer {
+  const resend = new Resend(apiKey, options.baseUrl ? { baseUrl: options.baseUrl } : undefined);
+  return {
+    async send(email) {
+      const { data, error, headers } = await resend.emails.send(
+        { from: email.from, to: [email.to], subject: email.subject, html: email.html, text: email.text },
+        { idempotencyKey: email.idempotencyKey },
+      );
+      if (data && !error) return { ok: true, id: data.id };
+      const statusCode = typeof error?.statusCode === 'number' ? error.statusCode : null;
+      return {
+        ok: false,
+        // Network failures (no status), throttling and Resend's own outages are worth retrying;
+        // a rejected API key is the operator's to fix, and the row waits for it.
+        retryable: statusCode === null || statusCode === 429 || statusCode >= 500 || statusCode === 401 || statusCode === 403,
+        statusCode,
+        code: error?.name ?? 'unknown_error',
+        message: error?.message ?? 'Resend answered without an id',
+        retryAfterSeconds: parseRetryAfter(headers?.['retry-after'] ?? null),
+      };
+    },
+  };
+}

@@ -1,0 +1,115 @@
+import type { Queryable } from '../db/client';
+
+/**
+ * Alerts for the people who run Tokenwarden, not its users: a provider refusing the app's
+ * own credentials (configuration), or a provider failing a large share of refreshes (an
+ * outage). Each is one row in operator_alerts per provider per day (the admin page shows
+ * them) and, when OPERATOR_EMAILS is set, one email per address.
+ */
+
+export interface AlertSettings {
+  operatorEmails: string[];
+  /** Share of refreshes in the last hour that may fail before operators hear, e.g. 0.1. */
+  failureRateThreshold: number;
+  /** Below this many attempts in the hour, a rate says too little to alert on. */
+  minAttempts: number;
+}
+
+export interface ConfigFailure {
+  provider: string;
+  providerName: string;
+  errorCode: string;
+  count: number;
+}
+
+const day = (now: Date) => now.toISOString().slice(0, 10);
+
+async function raise(
+  db: Queryable,
+  alert: { kind: 'config_failure' | 'failure_rate'; provider: string; severity: string; title: string; message: string; metadata: object },
+  now: Date,
+  emails: string[],
+): Promise<boolean> {
+  const dedupeKey = `${alert.kind}/${alert.provider}/${day(now)}`;
+  const [created] = await db.query<{ id: string }>(
+    `insert into public.operator_alerts (kind, provider, severity, title, message, metadata, dedupe_key, created_at)
+     values ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)
+     on conflict (dedupe_key) do nothing
+     returning id`,
+    [alert.kind, alert.provider, alert.severity, alert.title, alert.message, JSON.stringify(alert.metadata), dedupeKey, now.toISOString()],
+  );
+  if (!created) return false;
+  if (emails.length > 0) {
+    await db.query(
+      `insert into public.email_outbox (to_email, template, idempotency_key, operator_alert_id, payload, next_attempt_at, created_at)
+       select value, 'operator_alert', 'operator/' || $2 || '/' || value, $1::uuid, $3::jsonb, $4, $4
+       from jsonb_array_elements_text($5::jsonb)
+       on conflict (idempotency_key) do nothing`,
+      [created.id, dedupeKey, JSON.stringify({ title: alert.title, message: alert.message, provider: alert.provider }), now.toISOString(), JSON.stringify(emails)],
+    );
+  }
+  return true;
+}
+
+/** One alert per provider per day for configuration failures seen in a pass. */
+export async function raiseConfigAlerts(db: Queryable, failures: ConfigFailure[], now: Date, settings: AlertSettings): Promise<number> {
+  let raised = 0;
+  for (const failure of failures) {
+    const created = await raise(
+      db,
+      {
+        kind: 'config_failure',
+        provider: failure.provider,
+        severity: 'error',
+        title: `${failure.providerName}: refreshes fail on the app's configuration`,
+        message:
+          `${failure.count} refresh(es) of ${failure.providerName} connections failed with ${failure.errorCode}. ` +
+          `This is the app's configuration (client credentials, token URL or encryption keys), not the users': ` +
+          `no user was told and no connection changed state. Fix the configuration; the next pass retries them.`,
+        metadata: { error_code: failure.errorCode, count: failure.count },
+      },
+      now,
+      settings.operatorEmails,
+    );
+    if (created) raised += 1;
+  }
+  return raised;
+}
+
+/**
+ * Providers whose refreshes failed more than the threshold over the last hour: an outage
+ * operators should know about, while users are spared (transient failures never disconnect).
+ */
+export async function raiseFailureRateAlerts(db: Queryable, now: Date, settings: AlertSettings): Promise<number> {
+  const rates = await db.query<{ provider: string; attempts: number; failures: number }>(
+    `select provider, count(*)::int as attempts,
+            count(*) filter (where outcome in ('transient_failure', 'auth_failure', 'config_failure'))::int as failures
+     from public.token_refresh_logs
+     where created_at > $1::timestamptz - interval '1 hour' and created_at <= $1::timestamptz and outcome <> 'skipped'
+     group by provider`,
+    [now.toISOString()],
+  );
+  let raised = 0;
+  for (const rate of rates) {
+    if (rate.attempts < settings.minAttempts || rate.failures / rate.attempts <= settings.failureRateThreshold) continue;
+    const percent = Math.round((rate.failures / rate.attempts) * 100);
+    const created = await raise(
+      db,
+      {
+        kind: 'failure_rate',
+        provider: rate.provider,
+        severity: 'warning',
+        title: `${rate.provider}: ${percent}% of refreshes failed in the last hour`,
+        message:
+          `${rate.failures} of ${rate.attempts} refreshes of ${rate.provider} connections failed in the last hour ` +
+          `(threshold ${Math.round(settings.failureRateThreshold * 100)}%). Passing failures are retried and never disconnect ` +
+          `anyone; check the provider's status page and token_refresh_logs for the error codes.`,
+        metadata: { attempts: rate.attempts, failures: rate.failures },
+      },
+      now,
+      settings.operatorEmails,
+    );
+    if (created) raised += 1;
+  }
+  return raised;
+}

@@ -1,0 +1,48 @@
+import { createElement } from 'react';
+import { render } from '@react-email/components';
+import { oneLine } from './format';
+import { integrationDisconnected } from './integration-disconnected';
+import { integrationRestored } from './integration-restored';
+import { integrationTokenExpiring } from './integration-token-expiring';
+import { integrationWarning } from './integration-warning';
+import type { EmailPayload, EmailTemplate, TemplateDefinition } from './payload';
+
+export { emailPayloadSchema, type EmailPayload, type EmailTemplate } from './payload';
+
+/** The templates as data: the outbox row's `template` column names one of these. */
+const templates = {
+  integration_warning: integrationWarning,
+  integration_disconnected: integrationDisconnected,
+  integration_token_expiring: integrationTokenExpiring,
+  integration_restored: integrationRestored,
+} as const satisfies Record<EmailTemplate, TemplateDefinition>;
+
+/** html-to-text upper-cases headings and tables by default; keep names as written. */
+const htmlToTextOptions = {
+  selectors: [
+    { selector: 'h1', options: { uppercase: false } },
+    { selector: 'h2', options: { uppercase: false } },
+    { selector: 'table', options: { uppercaseHeaderCells: false } },
+  ],
+};
+
+export function isEmailTemplate(value: string): value is EmailTemplate {
+  return Object.hasOwn(templates, value);
+}
+
+/**
+ * Renders one email's subject, HTML and plain-text parts. The payload is trusted to have
+ * passed emailPayloadSchema; every payload string reaches the HTML as React text, so it
+ * is escaped. `now` only matters for relative wording ("expires in 3 days").
+ */
+export async function renderEmail(
+  template: EmailTemplate,
+  payload: EmailPayload,
+  options: { now?: Date } = {},
+): Promise<{ subject: string; html: string; text: string }> {
+  const definition: TemplateDefinition = templates[template];
+  const props = { payload, now: options.now ?? new Date() };
+  const element = createElement(definition.Email, props);
+  const [html, text] = await Promise.all([render(element), render(element, { plainText: true, htmlToTextOptions })]);
+  return { subject: oneLine(definition.subject(props)), html, text: text.trim() };
+}
