@@ -1,0 +1,93 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Queryable } from '../db/client';
+import type { KeyRing } from '../crypto/key-ring';
+import { WEBHOOK_EVENT_TYPES } from './webhook-events';
+import { webhookSecretContext } from './webhook-secrets';
+
+/**
+ * Webhook endpoints of an organization. The signing secret (Standard Webhooks `whsec_`
+ * form) is shown once, at creation, and stored sealed with the key ring.
+ */
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+export const webhookEndpointInputSchema = z.strictObject({
+  url: z
+    .url({ message: 'must be an absolute URL' })
+    .refine((value) => {
+      const url = new URL(value);
+      return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname));
+    }, 'must use https (plain http only to this machine)')
+    .refine((value) => !new URL(value).username && !new URL(value).password, 'must not contain credentials'),
+  events: z
+    .array(z.enum(WEBHOOK_EVENT_TYPES, { message: `must be one of ${WEBHOOK_EVENT_TYPES.join(', ')}` }))
+    .min(1, 'must name at least one event')
+    .default([...WEBHOOK_EVENT_TYPES])
+    .transform((events) => [...new Set(events)]),
+  description: z.string().trim().max(200, 'must be at most 200 characters').optional(),
+});
+
+export type WebhookEndpointInput = z.input<typeof webhookEndpointInputSchema>;
+
+export interface CreatedWebhookEndpoint {
+  id: string;
+  organization_id: string;
+  url: string;
+  events: string[];
+  description: string | null;
+  enabled: boolean;
+  /** Shown once: the receiver verifies signatures with it. */
+  secret: string;
+}
+
+export async function createWebhookEndpoint(
+  db: Queryable,
+  keyRing: KeyRing,
+  organizationId: string,
+  input: z.output<typeof webhookEndpointInputSchema>,
+): Promise<CreatedWebhookEndpoint> {
+  const id = randomUUID();
+  const secret = `whsec_${randomBytes(32).toString('base64')}`;
+  await db.query(
+    `insert into public.webhook_endpoints (id, organization_id, url, secret_encrypted, secret_key_id, events, description)
+     values ($1, $2, $3, $4, $5, array(select jsonb_array_elements_text($6::jsonb)), $7)`,
+    [id, organizationId, input.url, keyRing.encrypt(secret, webhookSecretContext(id)), keyRing.activeKeyId, JSON.stringify(input.events), input.description ?? null],
+  );
+  return { id, organization_id: organizationId, url: input.url, events: input.events, description: input.description ?? null, enabled: true, secret };
+}
+
+export interface WebhookEndpointView {
+  id: string;
+  url: string;
+  events: string[];
+  enabled: boolean;
+  description: string | null;
+  created_at: Date;
+  [key: string]: unknown;
+}
+
+/** The organization's endpoints, never their secrets. */
+export function listWebhookEndpoints(db: Queryable, organizationId: string): Promise<WebhookEndpointView[]> {
+  return db.query<WebhookEndpointView>(
+    `select id, url, events, enabled, description, created_at from public.webhook_endpoints
+     where organization_id = $1 order by created_at`,
+    [organizationId],
+  );
+}
+
+export async function deleteWebhookEndpoint(db: Queryable, organizationId: string, id: string): Promise<boolean> {
+  const rows = await db.query(`delete from public.webhook_endpoints where id = $1 and organization_id = $2 returning id`, [id, organizationId]);
+  return rows.length > 0;
+}
+
+/** Whether the user may manage this organization's webhooks (owners and admins). */
+export async function canManageWebhooks(db: Queryable, organizationId: string, userId: string): Promise<boolean> {
+  const rows = await db.query(
+    `select 1 from public.organization_members where organization_id = $1 and user_id = $2 and role in ('owner', 'admin')`,
+    [organizationId, userId],
+  );
+  return rows.length > 0;
+}
