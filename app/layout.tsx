@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import type { ReactNode } from 'react';
+import Link from 'next/link';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -12,7 +13,15 @@ export default function RootLayout({ children }: { children: ReactNode }) {
     <html lang="en">
       <body>
         <header className="top">
-          <span className="brand">Tokenwarden</span>
+          <Link className="brand" href="/">
+            Tokenwarden
+          </Link>
+          <nav className="nav">
+            <Link href="/">Connections</Link>
+            <Link href="/#notifications">Notifications</Link>
+            {process.env.NODE_ENV === 'production' ? null : <Link href="/dev/mailbox">Dev mailbox</Link>}
+            <Link href="/admin">Operators</Link>
+          </nav>
         </header>
         <main>{children}</main>
       </body>

@@ -7,6 +7,8 @@ import { getProviders } from '@/lib/runtime';
 import { getCurrentUser } from './_server/current-user';
 import { relativeTime } from './_server/format';
 import { AutoRefresh } from './_components/auto-refresh';
+import { MarkRead } from './_components/mark-read';
+import { listNotifications } from '@/lib/notify/notifications';
 
 export const dynamic = 'force-dynamic';
 
@@ -14,7 +16,10 @@ export default async function IntegrationsPage() {
   const user = await getCurrentUser();
   if (!user) redirect('/sign-in');
   const db = await getDb();
-  const integrations = await asUser(db, user.id, listVisibleIntegrations);
+  const [integrations, inbox] = await asUser(db, user.id, async (tx) => [
+    await listVisibleIntegrations(tx),
+    await listNotifications(tx, { limit: 10, offset: 0, unreadOnly: false }),
+  ] as const);
   const providers = getProviders();
   const now = new Date();
   const threshold = getEnv().REFRESH_THRESHOLD_MINUTES;
@@ -73,6 +78,29 @@ export default async function IntegrationsPage() {
         </tbody>
       </table>
       {integrations.length === 0 ? <p className="muted">No connections yet.</p> : null}
+
+      <div className="row" style={{ marginTop: 32 }}>
+        <h2 id="notifications">
+          Notifications <span className="muted">({inbox.unreadCount} unread)</span>
+        </h2>
+        {inbox.unreadCount > 0 ? <MarkRead label="Mark all read" /> : null}
+      </div>
+      <ul className="notifications">
+        {inbox.notifications.map((note) => (
+          <li key={note.id} data-notification-id={note.id} className={note.is_read ? 'read' : 'unread'}>
+            <div className="row">
+              <strong>{note.title}</strong>
+              <span className="muted">{relativeTime(note.created_at, now)}</span>
+            </div>
+            <div>{note.message}</div>
+            <div className="row">
+              {note.action_url ? <a href={note.action_url}>Reconnect</a> : <span />}
+              {note.is_read ? null : <MarkRead id={note.id} label="Mark read" />}
+            </div>
+          </li>
+        ))}
+      </ul>
+      {inbox.notifications.length === 0 ? <p className="muted">Nothing to report.</p> : null}
     </>
   );
 }

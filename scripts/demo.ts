@@ -86,6 +86,8 @@ async function prepare(): Promise<{ env: Record<string, string>; oauth: LocalOAu
     TOKENWARDEN_DATA_DIR: dir,
     TOKENWARDEN_PROVIDERS_FILE: writeProvidersFile(dir, oauth, secrets.OAUTH_CLIENT_SECRET),
     APP_URL: process.env.APP_URL ?? `http://localhost:${PORT}`,
+    // The demo owner is also the operator, so the admin page and operator emails show.
+    OPERATOR_EMAILS: process.env.OPERATOR_EMAILS ?? 'dana@demo.tokenwarden.dev',
   };
   const env = parseEnv(childEnv);
   const db = await openDatabase(env);

@@ -1,0 +1,74 @@
+import { notFound, redirect } from 'next/navigation';
+import { getEnv } from '@/lib/env';
+import { getDb } from '@/lib/db';
+import { listOperatorAlerts } from '@/lib/notify/outbox-queries';
+import { getCurrentUser } from '../_server/current-user';
+
+export const dynamic = 'force-dynamic';
+
+/** Operators (OPERATOR_EMAILS) see the alerts meant for them: configuration and outages. */
+export default async function AdminPage() {
+  const user = await getCurrentUser();
+  if (!user) redirect('/sign-in');
+  if (!getEnv().OPERATOR_EMAILS.includes(user.email.toLowerCase())) notFound();
+  const db = await getDb();
+  const alerts = await listOperatorAlerts(db);
+  const failing = await db.query<{ provider: string; status: string; auth: number; transient: number; n: number }>(
+    `select provider, status, sum(consecutive_failures)::int as auth, sum(consecutive_transient_failures)::int as transient, count(*)::int as n
+     from public.integrations where consecutive_failures > 0 or consecutive_transient_failures > 0 or status <> 'connected'
+     group by provider, status order by n desc`,
+  );
+  return (
+    <>
+      <h1>Operator alerts</h1>
+      <p className="muted">Configuration failures and provider outages. Users are not told about these; operators fix them.</p>
+      <table>
+        <thead>
+          <tr>
+            <th>When</th>
+            <th>Kind</th>
+            <th>Alert</th>
+          </tr>
+        </thead>
+        <tbody>
+          {alerts.map((alert) => (
+            <tr key={alert.id}>
+              <td>{alert.created_at.toISOString().replace('T', ' ').slice(0, 16)}</td>
+              <td>
+                <span className={`badge ${alert.severity === 'error' ? 'needs_reauthorization' : 'trouble'}`}>{alert.kind}</span>
+              </td>
+              <td>
+                <strong>{alert.title}</strong>
+                <div className="muted">{alert.message}</div>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {alerts.length === 0 ? <p className="muted">No alerts.</p> : null}
+      <h2>Connections in trouble</h2>
+      <table>
+        <thead>
+          <tr>
+            <th>Provider</th>
+            <th>Status</th>
+            <th>Connections</th>
+            <th>Auth / transient failures (sum)</th>
+          </tr>
+        </thead>
+        <tbody>
+          {failing.map((row) => (
+            <tr key={`${row.provider}/${row.status}`}>
+              <td>{row.provider}</td>
+              <td>{row.status}</td>
+              <td>{row.n}</td>
+              <td>
+                {row.auth} / {row.transient}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
