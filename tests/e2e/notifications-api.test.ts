@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import request from 'supertest';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { ensureBuild, freePort, startNext, type RunningServer } from '../support/next-server';
+import { insertIntegration, insertUser, testKeyRing } from '../support/fixtures';
+import { startSupabaseAuthMock, supabaseSessionCookie, type MockSupabaseAuth } from '../support/supabase-auth-mock';
+
+/** The notifications API over real HTTP, signed in through Supabase Auth (mocked at its HTTP API). */
+describe('notifications API (next start, Supabase Auth)', () => {
+  let t: TestDatabase;
+  let server: RunningServer;
+  let auth: MockSupabaseAuth;
+  let alice: { id: string; email: string };
+  let bob: { id: string; email: string };
+  let bobNote: string;
+  const aliceToken = 'alice-access-token';
+
+  beforeAll(async () => {
+    ensureBuild();
+    t = await createTestDatabase();
+    auth = await startSupabaseAuthMock();
+    alice = { id: await insertUser(t.db, 'alice@example.com'), email: 'alice@example.com' };
+    bob = { id: await insertUser(t.db, 'bob@example.com'), email: 'bob@example.com' };
+    auth.issue(aliceToken, alice);
+    const ring = testKeyRing();
+    const integration = await insertIntegration(t.db, ring, { userId: alice.id, provider: 'google' });
+    const bobIntegration = await insertIntegration(t.db, ring, { userId: bob.id, provider: 'slack' });
+    // 25 notifications for Alice, 5 of them read, created a minute apart.
+    for (let i = 0; i < 25; i += 1) {
+      await t.db.query(
+        `insert into public.notifications (user_id, integration_id, type, severity, title, message, metadata, is_read, created_at)
+         values ($1, $2, 'integration_warning', 'warning', $3, 'We''re having trouble connecting to Google. Please check your connection.',
+                 '{"provider":"google"}', $4, now() - make_interval(mins => $5::int))`,
+        [alice.id, integration, `note ${i}`, i < 5, i],
+      );
+    }
+    const [note] = await t.db.query<{ id: string }>(
+      `insert into public.notifications (user_id, integration_id, type, severity, title, message, metadata)
+       values ($1, $2, 'integration_disconnected', 'error', 'Slack disconnected', 'Slack disconnected.', '{"provider":"slack"}') returning id`,
+      [bob.id, bobIntegration],
+    );
+    bobNote = note!.id;
+    server = await startNext(
+      {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        NODE_ENV: 'production',
+        DATABASE_URL: t.url ?? undefined,
+        TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+        SUPABASE_URL: auth.url,
+        SUPABASE_ANON_KEY: auth.anonKey,
+      },
+      await freePort(),
+    );
+  }, 240_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await auth?.close();
+    await t?.drop();
+  });
+
+  const asAlice = (method: 'get' | 'post', path: string) => request(server.url)[method](path).set('Authorization', `Bearer ${aliceToken}`);
+
+  it('refuses requests without a valid Supabase session', async () => {
+    expect((await request(server.url).get('/api/notifications')).status).toBe(401);
+    const forged = await request(server.url).get('/api/notifications').set('Authorization', 'Bearer not-a-real-token');
+    expect(forged.status).toBe(401);
+    expect(forged.body).toEqual({ error: 'Unauthorized', message: 'Sign in first' });
+  });
+
+  it("lists the signed-in user's notifications, unread first, newest first, with counts and pages", async () => {
+    const first = await asAlice('get', '/api/notifications?limit=10');
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ unread_count: 20, total_count: 25, limit: 10, offset: 0, next_offset: 10 });
+    expect(first.body.notifications.map((n: { title: string }) => n.title)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `note ${i + 5}`),
+    );
+    expect(first.body.notifications.every((n: { metadata: { provider: string } }) => n.metadata.provider === 'google')).toBe(true);
+    const last = await asAlice('get', '/api/notifications?limit=10&offset=20');
+    expect(last.body.notifications.map((n: { is_read: boolean }) => n.is_read)).toEqual([true, true, true, true, true]);
+    expect(last.body.next_offset).toBeNull();
+    expect(JSON.stringify(first.body)).not.toContain(bobNote);
+  });
+
+  it('answers 400 naming the field for bad paging input', async () => {
+    const response = await asAlice('get', '/api/notifications?limit=1000');
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ error: 'Invalid input', field: 'limit' });
+  });
+
+  it("marks one read, but cannot touch another user's notification", async () => {
+    const list = await asAlice('get', '/api/notifications?limit=1');
+    const id = list.body.notifications[0].id as string;
+    const marked = await asAlice('post', `/api/notifications/${id}/read`);
+    expect(marked.status).toBe(200);
+    expect(marked.body).toEqual({ ok: true, id, is_read: true });
+    expect((await asAlice('get', '/api/notifications?limit=1')).body.unread_count).toBe(19);
+    const foreign = await asAlice('post', `/api/notifications/${bobNote}/read`);
+    expect(foreign.status).toBe(404);
+    const [bobs] = await t.db.query<{ is_read: boolean }>(`select is_read from public.notifications where id = $1`, [bobNote]);
+    expect(bobs!.is_read).toBe(false);
+    expect((await asAlice('post', '/api/notifications/not-a-uuid/read')).status).toBe(400);
+  });
+
+  it('refuses a cookie-session mutation from another site, and accepts it from the app itself', async () => {
+    const cookie = supabaseSessionCookie(auth.url, aliceToken, alice);
+    const crossSite = await request(server.url).post('/api/notifications/read-all').set('Cookie', cookie).set('Origin', 'https://evil.example');
+    expect(crossSite.status).toBe(403);
+    const noOrigin = await request(server.url).post('/api/notifications/read-all').set('Cookie', cookie);
+    expect(noOrigin.status).toBe(403);
+    const sameSite = await request(server.url).post('/api/notifications/read-all').set('Cookie', cookie).set('Origin', server.url);
+    expect(sameSite.status).toBe(200);
+    expect(sameSite.body).toEqual({ ok: true, updated: 19 });
+    expect((await asAlice('get', '/api/notifications')).body.unread_count).toBe(0);
+  });
+
+  it('sends the access token only to Supabase Auth, with the anon key', async () => {
+    const call = auth.requests.find((r) => r.authorization === `Bearer ${aliceToken}`);
+    expect(call).toMatchObject({ path: '/auth/v1/user', apikey: auth.anonKey });
+  });
+});
