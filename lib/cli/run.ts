@@ -10,6 +10,7 @@ import { runRefreshPass } from '../refresh/run-pass';
 import { runDeliverPass } from '../notify/deliver';
 import { runCleanup } from '../notify/cleanup';
 import { DELIVER_TIME_BUDGET_MS } from '../notify/deps';
+import { runCheckExpiring } from '../notify/check-expiring';
 
 /**
  * The operator CLI (CONTRACTS §1). With --json every command prints exactly one JSON
@@ -104,6 +105,23 @@ const commands: Record<string, Command> = {
           `${summary.transientFailures} transient, ${summary.authFailures} auth, ${summary.configFailures} config failures; ` +
           `${summary.disconnected} need reauthorization.` +
           (lines.length ? `\n${lines.join('\n')}` : ''),
+      };
+    },
+  },
+  'check-expiring': {
+    summary: 'the daily expiry check: check-expiring [--days N] [--no-auto-refresh]',
+    options: { days: { type: 'string' }, 'no-auto-refresh': { type: 'boolean' } },
+    positionals: 0,
+    async run(ctx, { values }) {
+      const raw = (values.days as string | undefined) ?? '7';
+      const days = Number(raw);
+      if (!Number.isInteger(days) || days < 1 || days > 90) throw new UsageError(`--days: "${raw}" must be a whole number from 1 to 90`);
+      const summary = await runCheckExpiring(ctx.refreshDeps(), { days, autoRefresh: !values['no-auto-refresh'] });
+      return {
+        json: summary,
+        text:
+          `${summary.checked} connection(s) end within ${days} days: ${summary.autoRefreshed} renewed, ` +
+          `${summary.refreshFailed} could not be renewed, ${summary.warned} newly warned.`,
       };
     },
   },

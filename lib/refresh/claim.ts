@@ -77,12 +77,7 @@ export async function claimDue(db: Queryable, options: ClaimOptions): Promise<Cl
      from due
      where i.id = due.id
      returning i.id, i.user_id, (select u.email from auth.users u where u.id = i.user_id) as user_email,
-               (select coalesce(jsonb_agg(jsonb_build_object('user_id', u.id, 'email', u.email) order by u.email), '[]'::jsonb)
-                from auth.users u
-                where u.id = i.user_id
-                   or u.id in (select m.user_id from public.organization_members m
-                               where m.organization_id = i.organization_id
-                                 and (m.role in ('owner', 'admin') or m.can_manage_integrations))) as recipients,
+public.integration_recipients(i.id) as recipients,
                i.organization_id, i.provider, i.account_label, i.status, i.access_token_encrypted,
                i.refresh_token_encrypted, i.token_version, i.expires_at, i.consecutive_failures,
                i.consecutive_transient_failures, i.metadata, due.abandoned_lease`,

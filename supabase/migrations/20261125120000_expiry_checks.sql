@@ -1,0 +1,29 @@
+-- Expiry monitoring: who hears about a connection (one definition, used by the refresh
+-- claim and the expiry check), and the indexes the daily check and the dashboard walk.
+
+/*
+  The people who hear about an integration: its user and, for an organization's
+  integration, the owners, admins and members allowed to manage integrations, each once.
+*/
+create function public.integration_recipients(p_integration_id uuid) returns jsonb
+  language sql stable
+  set search_path = ''
+  as $$
+    select coalesce(jsonb_agg(jsonb_build_object('user_id', u.id, 'email', u.email) order by u.email), '[]'::jsonb)
+    from auth.users u
+    where u.id = (select i.user_id from public.integrations i where i.id = p_integration_id)
+       or u.id in (
+         select m.user_id
+         from public.organization_members m
+         join public.integrations i on i.organization_id = m.organization_id
+         where i.id = p_integration_id
+           and (m.role in ('owner', 'admin') or m.can_manage_integrations))
+  $$;
+
+revoke all on function public.integration_recipients(uuid) from public, anon, authenticated;
+
+-- The daily check: connected integrations whose access token or refresh token ends soon.
+create index integrations_access_expiry_idx on public.integrations (expires_at)
+  where status = 'connected' and expires_at is not null;
+create index integrations_refresh_token_expiry_idx on public.integrations (refresh_token_expires_at)
+  where status = 'connected' and refresh_token_expires_at is not null;
