@@ -91,8 +91,15 @@ export async function runDeliverPass(deps: DeliverDeps, options: DeliverOptions)
     budgetExhausted: false,
   };
 
-  // Emails: paced under Resend's rate limit, one at a time.
-  let lastSend = 0;
+  // Emails: paced under Resend's rate limit, one at a time. The pace is kept between the
+  // requests themselves (after rendering, which can take long on a cold start) and on the
+  // pass's clock, the one `sleep` advances.
+  let lastSend = Number.NEGATIVE_INFINITY;
+  const pace = async (): Promise<void> => {
+    const wait = lastSend + 1000 / deps.emailsPerSecond - deps.now().getTime();
+    if (wait > 0) await deps.sleep(wait);
+    lastSend = deps.now().getTime();
+  };
   emails: for (;;) {
     if (Date.now() >= deadline) {
       summary.budgetExhausted = true;
@@ -107,10 +114,7 @@ export async function runDeliverPass(deps: DeliverDeps, options: DeliverOptions)
         summary.budgetExhausted = true;
         break emails;
       }
-      const wait = lastSend + 1000 / deps.emailsPerSecond - Date.now();
-      if (deps.mailer && wait > 0) await deps.sleep(wait);
-      lastSend = Date.now();
-      const outcome = await deliverEmail(deps, row);
+      const outcome = await deliverEmail(deps, row, pace);
       summary.emails[outcome] += 1;
     }
   }
@@ -170,7 +174,11 @@ function backoffSeconds(attempts: number, random: () => number, retryAfterSecond
   return Math.max(jittered, retryAfterSeconds ?? 0);
 }
 
-async function deliverEmail(deps: DeliverDeps, row: EmailRow): Promise<'sent' | 'retrying' | 'failed' | 'skipped'> {
+async function deliverEmail(
+  deps: DeliverDeps,
+  row: EmailRow,
+  pace: () => Promise<void>,
+): Promise<'sent' | 'retrying' | 'failed' | 'skipped'> {
   const now = deps.now();
   if (!deps.mailer || !deps.emailFrom) {
     await deps.db.query(
@@ -184,6 +192,7 @@ async function deliverEmail(deps: DeliverDeps, row: EmailRow): Promise<'sent' | 
     await markEmail(deps.db, row.id, 'failed', now, `cannot render: ${rendered.problem}`);
     return 'failed';
   }
+  await pace();
   const result = await deps.mailer.send({
     from: deps.emailFrom,
     to: row.to_email,

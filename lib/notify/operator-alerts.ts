@@ -83,9 +83,11 @@ export async function raiseConfigAlerts(db: Queryable, failures: ConfigFailure[]
 export async function raiseFailureRateAlerts(db: Queryable, now: Date, settings: AlertSettings): Promise<number> {
   const rates = await db.query<{ provider: string; attempts: number; failures: number }>(
     `select provider, count(*)::int as attempts,
-            count(*) filter (where outcome in ('transient_failure', 'auth_failure', 'config_failure'))::int as failures
+            count(*) filter (where outcome in ('transient_failure', 'auth_failure'))::int as failures
      from public.token_refresh_logs
-     where created_at > $1::timestamptz - interval '1 hour' and created_at <= $1::timestamptz and outcome <> 'skipped'
+     -- Configuration failures have their own alert and say nothing about the provider's health.
+     where created_at > $1::timestamptz - interval '1 hour' and created_at <= $1::timestamptz
+       and outcome not in ('skipped', 'config_failure')
      group by provider`,
     [now.toISOString()],
   );

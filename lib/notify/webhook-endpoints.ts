@@ -16,7 +16,8 @@ function isLoopback(hostname: string): boolean {
 
 export const webhookEndpointInputSchema = z.strictObject({
   url: z
-    .url({ message: 'must be an absolute URL' })
+    // abort: the refinements below parse the URL and would throw on a malformed one.
+    .url({ message: 'must be an absolute URL', abort: true })
     .refine((value) => {
       const url = new URL(value);
       return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname));

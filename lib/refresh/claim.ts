@@ -106,13 +106,18 @@ export async function releaseLeases(db: Queryable, owner: string, ids: string[])
   );
 }
 
-/** How many connected integrations are due now and not leased: what a pass left behind. */
+/**
+ * How many connected integrations a scheduled claim would take now: what a pass left behind.
+ * Same filter as claimDue, retry gap included: a row this pass just attempted (and that
+ * failed, so it is still due) is not left behind.
+ */
 export async function countDue(db: Queryable, now: Date, thresholdMinutes: number): Promise<number> {
   const [row] = await db.query<{ due: number }>(
     `select count(*)::int as due from public.integrations
      where status = 'connected' and refresh_due_at <= $1::timestamptz + make_interval(mins => $2::int)
-       and (lease_expires_at is null or lease_expires_at < $1::timestamptz)`,
-    [now.toISOString(), thresholdMinutes],
+       and (lease_expires_at is null or lease_expires_at < $1::timestamptz)
+       and (last_attempt_at is null or last_attempt_at <= $1::timestamptz - make_interval(secs => $3::int))`,
+    [now.toISOString(), thresholdMinutes, RETRY_GAP_SECONDS],
   );
   return row?.due ?? 0;
 }
