@@ -112,6 +112,21 @@ export const envSchema = z.object({
   /** Resend's default limit is a few requests per second per team. */
   RESEND_MAX_PER_SECOND: positiveInt(2, 100),
   APP_URL: absoluteUrl(['http:', 'https:']).transform((value) => value ?? 'http://localhost:3000'),
+  /** The host app's reconnect page, e.g. https://app.example.com/connections/{integration_id}/reconnect. */
+  RECONNECT_URL_TEMPLATE: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return undefined;
+      try {
+        const url = new URL(value.trim().replaceAll('{integration_id}', 'x').replaceAll('{provider}', 'x'));
+        if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(url.protocol);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be an absolute http(s) URL; {integration_id} and {provider} are filled in' });
+        return z.NEVER;
+      }
+      return value.trim();
+    }),
   TOKENWARDEN_PROVIDERS_FILE: optionalString,
   /** Supabase Auth for dashboard and API sign-in on a deployment (the project URL and anon key). */
   SUPABASE_URL: absoluteUrl(['http:', 'https:']),

@@ -4,6 +4,7 @@ import { refreshOne } from '../refresh/refresh-one';
 import { claimDue } from '../refresh/claim';
 import { DEFAULT_LEASE_SECONDS } from '../refresh/run-pass';
 import { webhookEventFor } from './webhook-events';
+import { reconnectUrl as buildReconnectUrl } from './reconnect-url';
 
 /**
  * The daily expiry check (`GET /api/cron/check-expiring`, `tokenwarden check-expiring`).
@@ -160,7 +161,7 @@ async function warn(
   const name = provider?.name ?? candidate.provider;
   const days = Math.max(0, Math.floor((end.getTime() - now.getTime()) / 86_400_000));
   const when = days === 0 ? 'within a day' : `in ${days} day${days === 1 ? '' : 's'}`;
-  const reconnectUrl = `${deps.appUrl}/integrations/${candidate.id}/reconnect`;
+  const reconnectUrl = buildReconnectUrl(deps, candidate);
   const eventKey = `expiring/${candidate.id}/${end.toISOString().slice(0, 10)}`;
   const title = `${name} connection expires ${when}`;
   const message = `Your ${name} connection expires ${when} and cannot be renewed automatically. Reconnect before ${end.toISOString().slice(0, 10)} to keep your workflows running.`;

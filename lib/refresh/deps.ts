@@ -15,7 +15,7 @@ export function createRefreshDeps(input: {
   db: Db;
   keyRing: KeyRing;
   providers: ProviderRegistry;
-  env: Pick<Env, 'APP_URL' | 'OPERATOR_EMAILS' | 'ALERT_FAILURE_RATE_PERCENT'>;
+  env: Pick<Env, 'APP_URL' | 'RECONNECT_URL_TEMPLATE' | 'OPERATOR_EMAILS' | 'ALERT_FAILURE_RATE_PERCENT'>;
 }): RefreshDeps {
   return {
     db: input.db,
@@ -26,6 +26,7 @@ export function createRefreshDeps(input: {
     random: Math.random,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     appUrl: input.env.APP_URL,
+    reconnectUrlTemplate: input.env.RECONNECT_URL_TEMPLATE ?? null,
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
     maxAttempts: MAX_ATTEMPTS,
     alerts: {

@@ -8,6 +8,7 @@ import { decide } from './policy';
 import { callTokenEndpoint } from './provider-call';
 import { recordResult, recordSkip, type LogEntry, type NewTokens } from './record';
 import type { AlertSettings } from '../notify/operator-alerts';
+import { reconnectUrl } from '../notify/reconnect-url';
 import { LOGGED_OUTCOME, type AttemptResult, type LoggedOutcome, type Outcome } from './outcome';
 
 /** Everything a refresh needs from outside, injected so tests control clock, network and dice. */
@@ -21,6 +22,8 @@ export interface RefreshDeps {
   random: () => number;
   sleep: (ms: number) => Promise<void>;
   appUrl: string;
+  /** RECONNECT_URL_TEMPLATE: the host app's reconnect page, if it has one. */
+  reconnectUrlTemplate?: string | null;
   /** Per request to a provider. */
   requestTimeoutMs: number;
   /** Tries inside one pass for transient failures (the pass still counts once). */
@@ -128,7 +131,7 @@ export async function refreshOne(
       tokenVersion: integration.token_version,
     },
     provider: { id: integration.provider, name: provider?.name ?? integration.provider },
-    reconnectUrl: `${deps.appUrl}/integrations/${integration.id}/reconnect`,
+    reconnectUrl: reconnectUrl(deps, integration),
     now,
     lostInFlight: integration.abandoned_lease,
   });
