@@ -6,7 +6,9 @@ import { benchDatabase, median, note, report, round, since } from './support';
  * The claim statement (lib/refresh/claim.ts, unchanged) with 1,000 due integrations among a
  * table grown 10k → 100k → 1M. At each size: median wall time of claiming a batch of 100
  * over RUNS runs (leases given back between runs), and the plan from EXPLAIN (ANALYZE),
- * which must walk the partial index integrations_refresh_due_idx.
+ * which must walk the partial index integrations_refresh_due_idx. Users grow with the table
+ * (one per ten integrations), as they would in a deployment: the claim's RETURNING clause
+ * looks up each claimed row's user and recipients.
  */
 
 const SIZES = (process.env.BENCH_CLAIM_SIZES ?? '10000,100000,1000000').split(',').map(Number);
@@ -14,7 +16,8 @@ const DUE = 1_000;
 const BATCH = 100;
 const RUNS = Number(process.env.BENCH_CLAIM_RUNS ?? 20);
 const WARMUP = 3;
-const USERS = 1_000;
+/** Integrations per user as the table grows (10k → 1k users, 1M → 100k users). */
+const INTEGRATIONS_PER_USER = 10;
 const ORGANIZATIONS = 20;
 const THRESHOLD_MINUTES = 10;
 const DUE_INDEX = 'integrations_refresh_due_idx';
@@ -62,8 +65,14 @@ async function grow(db: Db, from: number, to: number): Promise<void> {
   );
 }
 
-async function seedOwners(db: Db): Promise<void> {
-  await db.query(`insert into auth.users (email) select 'claim-' || g || '@bench.example' from generate_series(1, $1::int) g`, [USERS]);
+async function growUsers(db: Db, from: number, to: number): Promise<void> {
+  await db.query(`insert into auth.users (email) select 'claim-' || g || '@bench.example' from generate_series($1::int + 1, $2::int) g`, [
+    from,
+    to,
+  ]);
+}
+
+async function seedOrganizations(db: Db): Promise<void> {
   await db.query(`insert into public.organizations (name) select 'Bench org ' || g from generate_series(1, $1::int) g`, [ORGANIZATIONS]);
   // Five members per organization: an owner, an admin, a manager and two plain members.
   await db.query(
@@ -88,16 +97,22 @@ function* walk(node: PlanNode): Generator<PlanNode> {
   for (const child of node.Plans ?? []) yield* walk(child);
 }
 
+interface Explained {
+  Plan: PlanNode;
+  'Execution Time': number;
+  'Planning Time': number;
+}
+
 class Rollback extends Error {}
 
 /** EXPLAIN (ANALYZE) of the very statement claimDue sends, in a transaction rolled back after. */
 async function explainClaim(db: Db, options: ClaimOptions): Promise<{ plan: PlanNode; executionMs: number; planningMs: number }> {
-  let explained: { Plan: PlanNode; 'Execution Time': number; 'Planning Time': number } | undefined;
+  let explained: Explained | undefined;
   await db
     .transaction(async (tx) => {
       const explaining: Queryable = {
         async query<T extends Row = Row>(text: string, params?: readonly unknown[]): Promise<T[]> {
-          const [row] = await tx.query<{ 'QUERY PLAN': (typeof explained)[] }>(`explain (analyze, buffers, format json) ${text}`, params);
+          const [row] = await tx.query<{ 'QUERY PLAN': Explained[] }>(`explain (analyze, buffers, format json) ${text}`, params);
           explained = row?.['QUERY PLAN'][0];
           return [];
         },
@@ -113,7 +128,7 @@ async function explainClaim(db: Db, options: ClaimOptions): Promise<{ plan: Plan
   return { plan: explained.Plan, executionMs: explained['Execution Time'], planningMs: explained['Planning Time'] };
 }
 
-async function measure(db: Db, size: number, seedSeconds: number): Promise<string | null> {
+async function measure(db: Db, size: number, users: number, seedSeconds: number): Promise<string | null> {
   const due = await countDue(db, new Date(), THRESHOLD_MINUTES);
   const [{ rows = 0, connected = 0 } = {}] = await db.query<{ rows: number; connected: number }>(
     `select count(*)::int as rows, count(*) filter (where status = 'connected')::int as connected from public.integrations`,
@@ -144,11 +159,16 @@ async function measure(db: Db, size: number, seedSeconds: number): Promise<strin
   }
 
   const { plan, executionMs, planningMs } = await explainClaim(db, options('explain'));
+  if (process.env.BENCH_CLAIM_PLAN) note(JSON.stringify(plan, null, 1));
   const nodes = [...walk(plan)];
   const dueScan = nodes.find((node) => node['Index Name'] === DUE_INDEX);
-  const integrationScans = nodes
-    .filter((node) => node['Relation Name'] === 'integrations')
-    .map((node) => `${node['Node Type']}${node['Index Name'] ? ` using ${node['Index Name']}` : ''}`);
+  const scanOf = (node: PlanNode) =>
+    `${node['Node Type']}${node['Index Name'] ? ` using ${node['Index Name']}` : ''}${node['Actual Loops'] !== 1 ? ` ×${String(node['Actual Loops'])}` : ''}`;
+  const integrationScans = nodes.filter((node) => node['Relation Name'] === 'integrations').map(scanOf);
+  // Scans of other tables (the RETURNING clause's user and recipient subqueries), with loops and time.
+  const otherScans = nodes
+    .filter((node) => node['Relation Name'] && node['Relation Name'] !== 'integrations')
+    .map((node) => `${scanOf(node)} on ${String(node['Relation Name'])} (${round(Number(node['Actual Total Time']) * Number(node['Actual Loops']), 2)} ms)`);
   const sorted = [...times].sort((a, b) => a - b);
   report({
     name: 'claim-query',
@@ -163,11 +183,15 @@ async function measure(db: Db, size: number, seedSeconds: number): Promise<strin
     plan: dueScan?.['Node Type'] ?? 'no scan of the due index',
     planRows: dueScan?.['Actual Rows'],
     integrationScans,
+    otherScans,
+    users,
     serverExecutionMs: round(executionMs, 3),
     planningMs: round(planningMs, 3),
     connected,
     seedSeconds: round(seedSeconds, 2),
   });
+  const seqScans = otherScans.filter((scan) => scan.startsWith('Seq Scan'));
+  if (seqScans.length > 0) note(`claim at ${size} rows / ${users} users: ${seqScans.join('; ')}`);
   if (!dueScan || !/Index/.test(dueScan['Node Type']) || integrationScans.some((scan) => scan.startsWith('Seq Scan'))) {
     return `at ${size} rows the claim does not walk ${DUE_INDEX}: ${integrationScans.join('; ')}`;
   }
@@ -178,16 +202,20 @@ export async function run(): Promise<void> {
   const { db, drop } = await benchDatabase();
   const problems: string[] = [];
   try {
-    await seedOwners(db);
     let rows = 0;
+    let users = 0;
     for (const size of SIZES) {
       const started = performance.now();
+      const wantedUsers = Math.max(100, Math.ceil(size / INTEGRATIONS_PER_USER));
+      await growUsers(db, users, wantedUsers);
+      if (users === 0) await seedOrganizations(db);
+      users = wantedUsers;
       await grow(db, rows, size);
       await db.query(`analyze public.integrations`);
       const seedSeconds = since(started) / 1000;
-      note(`grew integrations ${rows} → ${size} (+ analyze) in ${seedSeconds.toFixed(1)} s`);
+      note(`grew integrations ${rows} → ${size}, users → ${users} (+ analyze) in ${seedSeconds.toFixed(1)} s`);
       rows = size;
-      const problem = await measure(db, size, seedSeconds);
+      const problem = await measure(db, size, users, seedSeconds);
       if (problem) problems.push(problem);
     }
   } finally {

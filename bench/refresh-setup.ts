@@ -9,7 +9,7 @@ import { loadProviderRegistry, type ProviderRegistry } from '../lib/providers/re
 import type { RefreshDeps } from '../lib/refresh/refresh-one';
 import { runRefreshPass, type PassSummary } from '../lib/refresh/run-pass';
 import { benchDatabase, note, round, since } from './support';
-import { startTokenServer, type TokenServerStats } from './token-server-process';
+import { startTokenServer } from './token-server-process';
 
 /**
  * What the refresh benchmarks share: a forked token endpoint with a fixed latency, a fresh
@@ -220,8 +220,7 @@ export async function runRefreshBench(options: RefreshRunOptions): Promise<Refre
         maxAttempts: 3,
       };
 
-      // One small pass first would warm the connections and JIT but also refresh rows; instead
-      // the measured pass starts cold, as a cron invocation does.
+      // No warm-up pass: the measured pass starts with cold connections and JIT, as a cron invocation does.
       const serverBefore = await server.stats();
       const pgBefore = await backendCpu(database.db);
       const cpuBefore = machineCpu();
@@ -268,6 +267,8 @@ export async function runRefreshBench(options: RefreshRunOptions): Promise<Refre
       const durations = (summary.results ?? []).map((r) => r.durationMs).sort((a, b) => a - b);
       const pct = (p: number) => durations[Math.min(durations.length - 1, Math.floor(p * durations.length))] ?? 0;
       const wallMs = seconds * 1000;
+      const serverCpuMs = (serverAfter.cpu.user + serverAfter.cpu.system - serverBefore.cpu.user - serverBefore.cpu.system) / 1000;
+      const engineCpuMs = (engineCpu.user + engineCpu.system) / 1000;
       const cores = cpuBefore && cpuAfter ? (cpuAfter.total - cpuBefore.total) / 100 / seconds : null;
       const diagnostics = {
         perRefreshMs: {
@@ -280,36 +281,35 @@ export async function runRefreshBench(options: RefreshRunOptions): Promise<Refre
         engine: {
           eventLoopUtilization: round(loop.utilization, 3),
           eventLoopDelayP99Ms: round(lag.percentile(99) / 1e6, 1),
-          cpuMs: Math.round((engineCpu.user + engineCpu.system) / 1000),
+          // All of the process's threads: the event loop, V8's compiler and GC helpers.
+          cpuMs: Math.round(engineCpuMs),
           systemCpuMs: Math.round(engineCpu.system / 1000),
-          cpuShare: round((engineCpu.user + engineCpu.system) / 1000 / wallMs, 3),
+          cpuShare: round(engineCpuMs / wallMs, 3),
         },
         // PostgreSQL backends of this database (read from /proc, so only with a local server):
         // their CPU per refreshed token; WAL writer and checkpointer are not included.
         postgres: { backends: pgAfter.size, cpuMs: pgCpuMs, cpuShare: round(pgCpuMs / wallMs, 3) },
         cpuMsPerRefresh: {
-          engine: round((engineCpu.user + engineCpu.system) / 1000 / summary.refreshed, 3),
+          engine: round(engineCpuMs / summary.refreshed, 3),
           postgres: round(pgCpuMs / summary.refreshed, 3),
-          tokenServer: round(
-            (serverAfter.cpu.user + serverAfter.cpu.system - serverBefore.cpu.user - serverBefore.cpu.system) / 1000 / summary.refreshed,
-            3,
-          ),
+          tokenServer: round(serverCpuMs / summary.refreshed, 3),
         },
         // Server-side execution of record_refresh_result (pg_stat_user_functions, track_functions = pl;
         // statistics reach the view within about a second, so the last calls may be missing).
         recordServerMs: fn ? { calls: fn.calls, avg: round(fn.total / Math.max(1, fn.calls), 3) } : null,
         tokenServer: {
           served: serverAfter.served - serverBefore.served,
-          cpuShare: round(
-            (serverAfter.cpu.user + serverAfter.cpu.system - serverBefore.cpu.user - serverBefore.cpu.system) / 1000 / wallMs,
-            3,
-          ),
+          // New TCP connections during the pass: about `concurrency` when fetch keeps them alive.
+          connections: serverAfter.connections - serverBefore.connections,
+          cpuShare: round(serverCpuMs / wallMs, 3),
         },
         machine:
           cpuBefore && cpuAfter
             ? {
                 // Cores' worth of CPU busy during the pass, whole machine (engine + token server + PostgreSQL + anything else).
                 busyCores: round((cpuAfter.busy - cpuBefore.busy) / 100 / seconds, 2),
+                // What the rest of the machine (other processes, WAL writer, kernel) used meanwhile.
+                othersCores: round((cpuAfter.busy - cpuBefore.busy) / 100 / seconds - (engineCpuMs + pgCpuMs + serverCpuMs) / wallMs, 2),
                 cores: cores === null ? null : Math.round(cores),
               }
             : null,

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 export interface TokenServerStats {
   served: number;
   refused: number;
+  /** TCP connections accepted so far (keep-alive: about one per concurrent request). */
+  connections: number;
   /** CPU the server process used, microseconds. */
   cpu: { user: number; system: number };
 }
@@ -47,7 +49,7 @@ export async function startTokenServer(latencyMs: number): Promise<TokenServer> 
           const listener = (message: { type?: string } & TokenServerStats) => {
             if (message.type !== 'stats') return;
             child.off('message', listener);
-            resolve({ served: message.served, refused: message.refused, cpu: message.cpu });
+            resolve({ served: message.served, refused: message.refused, connections: message.connections, cpu: message.cpu });
           };
           child.on('message', listener);
           child.send('stats');

@@ -5,13 +5,14 @@ import { randomBytes } from 'node:crypto';
  * A token endpoint for the refresh benchmarks, run in its own process (bench/token-server-process.ts
  * forks it) so its CPU does not share the engine's event loop. Every refresh_token grant gets a
  * standard rotating answer (new access and refresh token, Bearer, expires_in 3600) after a fixed
- * latency. Reports `{ port }` over IPC once listening; answers 'stats' with what it served and
- * the CPU it used; exits when the parent goes away.
+ * latency. Reports `{ port }` over IPC once listening; answers 'stats' with what it served, the
+ * connections it accepted and the CPU it used; exits when the parent goes away.
  */
 
 const latencyMs = Number(process.env.TOKEN_SERVER_LATENCY_MS ?? 50);
 let served = 0;
 let refused = 0;
+let connections = 0;
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const json = JSON.stringify(body);
@@ -44,6 +45,9 @@ const server = createServer((req, res) => {
     }, latencyMs);
   });
 });
+server.on('connection', () => {
+  connections += 1;
+});
 // Keep the engine's pooled connections open for the whole pass.
 server.keepAliveTimeout = 60_000;
 
@@ -54,7 +58,7 @@ server.listen(0, '127.0.0.1', () => {
 });
 
 process.on('message', (message) => {
-  if (message === 'stats') process.send?.({ type: 'stats', served, refused, cpu: process.cpuUsage() });
+  if (message === 'stats') process.send?.({ type: 'stats', served, refused, connections, cpu: process.cpuUsage() });
 });
 // The parent finished (or died): never outlive it.
 process.on('disconnect', () => process.exit(0));

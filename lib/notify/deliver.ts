@@ -55,6 +55,7 @@ const BACKOFF_CAP_SECONDS = 3600;
 
 interface EmailRow {
   id: string;
+  created_at: Date;
   to_email: string;
   template: string;
   idempotency_key: string;
@@ -153,7 +154,7 @@ function claimEmails(db: Db, now: Date, limit: number): Promise<EmailRow[]> {
        order by next_attempt_at
        limit $2
        for update skip locked)
-     returning o.id, o.to_email, o.template, o.idempotency_key, o.attempts, o.payload`,
+     returning o.id, o.to_email, o.template, o.idempotency_key, o.attempts, o.payload, o.created_at`,
     [now.toISOString(), limit, LEASE_SECONDS],
   );
 }
@@ -187,7 +188,7 @@ async function deliverEmail(
     );
     return 'skipped';
   }
-  const rendered = await renderOutboxEmail(row.template, row.payload);
+  const rendered = await renderOutboxEmail(row.template, row.payload, row.created_at);
   if (!rendered.ok) {
     await markEmail(deps.db, row.id, 'failed', now, `cannot render: ${rendered.problem}`);
     return 'failed';

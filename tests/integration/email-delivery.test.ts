@@ -232,6 +232,24 @@ describe('sending an owed email through Resend', () => {
     expect(capture.requests).toHaveLength(1);
   });
 
+  it('retries a 409 concurrent_idempotent_requests (the same send still in progress) and fails a 409 invalid_idempotent_request', async () => {
+    const inProgress = await owe(T0);
+    capture.enqueue(resendErrors.concurrentIdempotent());
+    emailCounts(await deliver(T0), { claimed: 1, retrying: 1 });
+    const retrying = await outbox(inProgress.id);
+    expect(retrying.status).toBe('pending');
+    expect(retrying.last_error).toMatch(/^409 concurrent_idempotent_requests/);
+    emailCounts(await deliver(retrying.next_attempt_at), { claimed: 1, sent: 1 });
+    expect(capture.requests.map((r) => r.idempotencyKey)).toEqual([inProgress.idempotencyKey, inProgress.idempotencyKey]);
+
+    const mismatch = await owe(T0);
+    capture.enqueue(resendErrors.invalidIdempotent());
+    emailCounts(await deliver(T0), { claimed: 1, failed: 1 });
+    const failed = await outbox(mismatch.id);
+    expect(failed.status).toBe('failed');
+    expect(failed.last_error).toMatch(/^409 invalid_idempotent_request/);
+  });
+
   it('retries when Resend cannot be reached (connection refused) and sends once it can', async () => {
     const gone = await startResendCapture();
     const refusedUrl = gone.url;
@@ -261,6 +279,22 @@ describe('sending an owed email through Resend', () => {
     expect(row.last_error).toMatch(/^network /);
 
     emailCounts(await deliver(row.next_attempt_at), { claimed: 1, sent: 1 });
+    expect(capture.requests.map((r) => r.idempotencyKey)).toEqual([owed.idempotencyKey, owed.idempotencyKey]);
+  });
+
+  it('gives up on a send that gets no answer in time, retries it later with the same key, and does not hang the pass', async () => {
+    const owed = await owe(T0);
+    capture.enqueue({ status: 200, json: { id: randomUUID() }, delayMs: 5_000 });
+    const mailer = createResendMailer(API_KEY, { baseUrl: capture.url, timeoutMs: 300 });
+
+    const started = Date.now();
+    emailCounts(await deliver(T0, { mailer }), { claimed: 1, retrying: 1 });
+    expect(Date.now() - started).toBeLessThan(3_000);
+    const row = await outbox(owed.id);
+    expect(row).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(row.last_error).toMatch(/^network /);
+
+    emailCounts(await deliver(row.next_attempt_at, { mailer }), { claimed: 1, sent: 1 });
     expect(capture.requests.map((r) => r.idempotencyKey)).toEqual([owed.idempotencyKey, owed.idempotencyKey]);
   });
 
@@ -355,12 +389,17 @@ describe('sending an owed email through Resend', () => {
     await owe(at(T0, 1));
     const sleeps: number[] = [];
 
-    const summary = await deliver(at(T0, 1), {
-      emailsPerSecond: 2,
-      sleep: async (ms) => {
-        sleeps.push(ms);
+    // Batches of one: the unrenderable row (due first) goes first, then the good one.
+    const summary = await deliver(
+      at(T0, 1),
+      {
+        emailsPerSecond: 2,
+        sleep: async (ms) => {
+          sleeps.push(ms);
+        },
       },
-    });
+      1,
+    );
 
     emailCounts(summary, { claimed: 2, sent: 1, failed: 1 });
     expect(sleeps).toEqual([]);
@@ -400,7 +439,8 @@ describe('sending an owed email through Resend', () => {
     const bad = await owe(T0, {}, ['action_url']);
     const good = await owe(at(T0, 1000));
 
-    emailCounts(await deliver(at(T0, 1000)), { claimed: 2, sent: 1, failed: 1 });
+    // Batches of one: the bad row (due first) is certainly handled before the good one.
+    emailCounts(await deliver(at(T0, 1000), {}, 1), { claimed: 2, sent: 1, failed: 1 });
     const failed = await outbox(bad.id);
     expect(failed.status).toBe('failed');
     expect(failed.last_error).toMatch(/^cannot render: payload action_url/);

@@ -76,6 +76,20 @@ export const resendErrors = {
       },
     };
   },
+  /** The same Idempotency-Key while the first request with it is still being processed. */
+  concurrentIdempotent(): CaptureResponse {
+    return {
+      status: 409,
+      json: { statusCode: 409, message: 'Same idempotency key used while original request is still in progress.', name: 'concurrent_idempotent_requests' },
+    };
+  },
+  /** The same Idempotency-Key with a different body. */
+  invalidIdempotent(): CaptureResponse {
+    return {
+      status: 409,
+      json: { statusCode: 409, message: 'Same idempotency key used with a different request payload.', name: 'invalid_idempotent_request' },
+    };
+  },
   application(): CaptureResponse {
     return {
       status: 500,
