@@ -77,7 +77,14 @@ export function startScheduler(options: {
 
 function summarise(body: Record<string, unknown> | null): string {
   if (!body) return '';
-  const keys = ['claimed', 'refreshed', 'skipped', 'transientFailures', 'authFailures', 'configFailures', 'disconnected'];
-  const parts = keys.filter((key) => typeof body[key] === 'number').map((key) => `${key}=${String(body[key])}`);
+  const parts: string[] = [];
+  const skip = new Set(['ok', 'durationMs', 'days', 'retentionDays']);
+  for (const [key, value] of Object.entries(body)) {
+    if (skip.has(key)) continue;
+    if (typeof value === 'number') parts.push(`${key}=${value}`);
+    else if (value && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [inner, count] of Object.entries(value)) if (typeof count === 'number') parts.push(`${key}.${inner}=${count}`);
+    }
+  }
   return parts.length ? `(${parts.join(' ')})` : typeof body.error === 'string' ? `(${body.error})` : '';
 }
