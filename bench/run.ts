@@ -2,7 +2,10 @@ export {};
 
 /**
  * `npm run bench`: every benchmark, one JSON object per line on stdout (CONTRACTS §8).
- * `npm run bench -- import-rate` runs only the named ones.
+ * `npm run bench -- import-rate` runs only the named ones. Sizes can be changed for experiments:
+ * BENCH_REFRESH_ROWS, BENCH_REFRESH_CONCURRENCY, BENCH_TOKEN_LATENCY_MS, BENCH_DB_POOL
+ * (refresh-throughput), BENCH_ROUND_TRIP_ROWS, BENCH_CLAIM_SIZES, BENCH_CLAIM_RUNS,
+ * BENCH_CLAIM_PLAN=1 (print the claim's plan), BENCH_IMPORT_ROWS.
  */
 const benches: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   'refresh-throughput': () => import('./refresh-throughput'),

@@ -32,11 +32,13 @@ export const DEFAULT_BENCH_POOL = 20;
  */
 export async function benchDatabase(
   options: { max?: number; settings?: Record<string, string> } = {},
-): Promise<{ db: Db; pool: number; drop: () => Promise<void> }> {
+): Promise<{ db: Db; url: string | null; pool: number; drop: () => Promise<void> }> {
   const t = await createTestDatabase({ engine: 'postgres' });
   const max = options.max ?? DEFAULT_BENCH_POOL;
   const settings = Object.entries(options.settings ?? {});
-  if ((max === DEFAULT_BENCH_POOL && settings.length === 0) || !t.url) return { db: t.db, pool: DEFAULT_BENCH_POOL, drop: () => t.drop() };
+  if ((max === DEFAULT_BENCH_POOL && settings.length === 0) || !t.url) {
+    return { db: t.db, url: t.url, pool: DEFAULT_BENCH_POOL, drop: () => t.drop() };
+  }
   for (const [name, value] of settings) {
     if (!/^[a-z_]+$/.test(name)) throw new Error(`bad setting name ${name}`);
     const [{ datname } = { datname: '' }] = await t.db.query<{ datname: string }>(`select current_database() as datname`);
@@ -46,6 +48,7 @@ export async function benchDatabase(
   const db = createPostgresDb(t.url, { max });
   return {
     db,
+    url: t.url,
     pool: max,
     async drop() {
       await db.close();
