@@ -1,3 +1,4 @@
+import { createProviderFetch } from '../lib/refresh/http-client';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -199,10 +200,12 @@ export async function runRefreshBench(options: RefreshRunOptions): Promise<Refre
 
       const timings = new Timings();
       const db = timedDb(database.db, timings);
+      // The provider HTTP client the cron uses (lib/refresh/deps.ts), timed.
+      const providerFetch = createProviderFetch();
       const timedFetch: typeof fetch = async (input, init) => {
         const started = performance.now();
         try {
-          return await fetch(input, init);
+          return await providerFetch(input, init);
         } finally {
           timings.add('http.headers', since(started));
         }

@@ -9,7 +9,6 @@ import type { Queryable } from '../db/client';
 export interface ClaimedIntegration {
   id: string;
   user_id: string;
-  user_email: string | null;
   organization_id: string | null;
   provider: string;
   account_label: string | null;
@@ -21,11 +20,6 @@ export interface ClaimedIntegration {
   consecutive_failures: number;
   consecutive_transient_failures: number;
   metadata: Record<string, unknown>;
-  /**
-   * Who hears about this connection: its user and, for an organization's connection, the
-   * owners, admins and members allowed to manage integrations, each once.
-   */
-  recipients: { user_id: string; email: string }[];
   /** A lease that expired without a result was found: a worker died mid-refresh. */
   abandoned_lease: boolean;
   [key: string]: unknown;
@@ -76,8 +70,7 @@ export async function claimDue(db: Queryable, options: ClaimOptions): Promise<Cl
          last_attempt_at = $2::timestamptz
      from due
      where i.id = due.id
-     returning i.id, i.user_id, (select u.email from auth.users u where u.id = i.user_id) as user_email,
-public.integration_recipients(i.id) as recipients,
+     returning i.id, i.user_id,
                i.organization_id, i.provider, i.account_label, i.status, i.access_token_encrypted,
                i.refresh_token_encrypted, i.token_version, i.expires_at, i.consecutive_failures,
                i.consecutive_transient_failures, i.metadata, due.abandoned_lease`,

@@ -4,6 +4,15 @@ import type { KeyRing } from '../crypto/key-ring';
 import type { ProviderRegistry } from '../providers/registry';
 import type { RefreshDeps } from './refresh-one';
 import type { PassOptions } from './run-pass';
+import { createProviderFetch } from './http-client';
+
+let sharedFetch: typeof fetch | undefined;
+
+/** One keep-alive pool per process for all token endpoints. */
+function providerFetch(): typeof fetch {
+  sharedFetch ??= createProviderFetch();
+  return sharedFetch;
+}
 
 /** Per request to a provider. */
 export const REQUEST_TIMEOUT_MS = 10_000;
@@ -21,7 +30,7 @@ export function createRefreshDeps(input: {
     db: input.db,
     keyRing: input.keyRing,
     providers: input.providers,
-    fetch: globalThis.fetch,
+    fetch: providerFetch(),
     now: () => new Date(),
     random: Math.random,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -50,6 +50,8 @@ export async function recordResult(
     decision: PolicyDecision;
     log: LogEntry;
     providerName: string;
+    /** Batches writes within a pass; absent: one statement now. */
+    writer?: ResultWriter;
   },
 ): Promise<RecordedCounts | null> {
   const { integration, decision, newTokens, keyRing, now } = input;
@@ -81,9 +83,9 @@ export async function recordResult(
     disconnect_reason: decision.state.disconnectReason,
     ...(newTokens ? { refresh_due_at: newTokens.refreshDueAt.toISOString() } : {}),
   };
-  const recipients = integration.recipients.length
-    ? integration.recipients
-    : [{ user_id: integration.user_id, email: integration.user_email ?? '' }];
+  // Who hears is looked up only when something is owed: a successful refresh (nearly all of
+  // them) costs one round trip, and the claim stays a plain index walk.
+  const recipients = decision.messages.length > 0 ? await loadRecipients(db, id) : [];
   const notifications = decision.messages.flatMap((message) =>
     recipients.map((recipient) => ({
       user_id: recipient.user_id,
@@ -146,21 +148,80 @@ export async function recordResult(
       })
     : [];
 
+  const payload = {
+    integration_id: id,
+    expected_version: integration.token_version,
+    lease_owner: input.leaseOwner,
+    now: now.toISOString(),
+    tokens,
+    state,
+    log: logJson(input.log),
+    notifications,
+    emails,
+    webhooks,
+  };
+  return input.writer ? input.writer.write(payload) : writeOne(db, payload);
+}
+
+async function writeOne(db: Queryable, payload: object): Promise<RecordedCounts | null> {
   const [row] = await db.query<{ recorded: RecordedCounts | null }>(`select public.record_refresh_result($1::jsonb) as recorded`, [
-    JSON.stringify({
-      integration_id: id,
-      expected_version: integration.token_version,
-      lease_owner: input.leaseOwner,
-      now: now.toISOString(),
-      tokens,
-      state,
-      log: logJson(input.log),
-      notifications,
-      emails,
-      webhooks,
-    }),
+    JSON.stringify(payload),
   ]);
   return row?.recorded ?? null;
+}
+
+/**
+ * Writes the results of a busy pass in batches: one statement (record_refresh_results)
+ * carries up to `maxBatch` results, each applied exactly as record_refresh_result applies
+ * it. A batch goes when it is full or when the event loop has had a moment to fill it, so
+ * a quiet pass still writes each result within milliseconds.
+ */
+export class ResultWriter {
+  private pending: { payload: object; resolve: (value: RecordedCounts | null) => void; reject: (error: unknown) => void }[] = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly db: Queryable,
+    private readonly maxBatch = 50,
+    private readonly maxWaitMs = 5,
+  ) {}
+
+  write(payload: object): Promise<RecordedCounts | null> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ payload, resolve, reject });
+      if (this.pending.length >= this.maxBatch) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.maxWaitMs);
+    });
+  }
+
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.pending.splice(0);
+    if (batch.length === 0) return;
+    this.db
+      .query<{ recorded: (RecordedCounts | { error: string } | null)[] }>(`select public.record_refresh_results($1::jsonb) as recorded`, [
+        JSON.stringify(batch.map((entry) => entry.payload)),
+      ])
+      .then(([row]) => {
+        batch.forEach((entry, index) => {
+          const recorded = row?.recorded[index] ?? null;
+          if (recorded && 'error' in recorded) entry.reject(new Error(`recording a refresh result failed: ${recorded.error}`));
+          else entry.resolve(recorded);
+        });
+      })
+      .catch((error: unknown) => {
+        for (const entry of batch) entry.reject(error);
+      });
+  }
+}
+
+async function loadRecipients(db: Queryable, integrationId: string): Promise<{ user_id: string; email: string }[]> {
+  const [row] = await db.query<{ recipients: { user_id: string; email: string }[] }>(
+    `select public.integration_recipients($1) as recipients`,
+    [integrationId],
+  );
+  return row?.recipients ?? [];
 }
 
 /** A skip changes nothing but the log and the lease: one statement. */

@@ -6,7 +6,7 @@ import type { ClaimedIntegration } from './claim';
 import { classify } from './classify';
 import { decide } from './policy';
 import { callTokenEndpoint } from './provider-call';
-import { recordResult, recordSkip, type LogEntry, type NewTokens } from './record';
+import { recordResult, recordSkip, type LogEntry, type NewTokens, type ResultWriter } from './record';
 import type { AlertSettings } from '../notify/operator-alerts';
 import { reconnectUrl } from '../notify/reconnect-url';
 import { LOGGED_OUTCOME, type AttemptResult, type LoggedOutcome, type Outcome } from './outcome';
@@ -62,11 +62,30 @@ const FALLBACK_LIFETIME_SECONDS = 3600;
 const JITTER_SHARE = 0.2;
 const JITTER_CAP_SECONDS = 600;
 
-export async function refreshOne(
-  deps: RefreshDeps,
-  integration: ClaimedIntegration,
-  context: { leaseOwner: string; trigger: Trigger; deadline: number },
-): Promise<RefreshOneResult> {
+export interface RefreshContext {
+  leaseOwner: string;
+  trigger: Trigger;
+  deadline: number;
+  /** A pass's batching writer; on-demand refreshes write at once. */
+  writer?: ResultWriter;
+}
+
+/** What the provider said (or why nobody was asked), before anything is written. */
+export type CalledProvider =
+  | { kind: 'skip'; reason: string; attempts: number; started: number }
+  | { kind: 'outcome'; outcome: Outcome; attempts: number; accessToken: string; started: number };
+
+/** A refresh end to end: ask the provider, then record the result. */
+export async function refreshOne(deps: RefreshDeps, integration: ClaimedIntegration, context: RefreshContext): Promise<RefreshOneResult> {
+  return recordCall(deps, integration, context, await callProvider(deps, integration, context));
+}
+
+/**
+ * The first half of a refresh: the provider call with its retries. A pass holds a
+ * concurrency slot only for this half, so provider calls in flight stay within
+ * REFRESH_CONCURRENCY while results are written in the background.
+ */
+export async function callProvider(deps: RefreshDeps, integration: ClaimedIntegration, context: RefreshContext): Promise<CalledProvider> {
   const started = performance.now();
   const provider = deps.providers.get(integration.provider);
   let attempts = 0;
@@ -82,7 +101,7 @@ export async function refreshOne(
     outcome = classify({ kind: 'local_error', problem: 'token_undecryptable' });
   } else if (provider.refreshGrant === 'refresh_token' && !tokens.refreshToken && !expired(integration, deps.now())) {
     // Nothing can renew it yet and it still works: look again when it expires.
-    return skip(deps, integration, context, started, 0, 'no_refresh_token_yet');
+    return { kind: 'skip', reason: 'no_refresh_token_yet', attempts: 0, started };
   } else {
     accessToken = tokens.accessToken;
     for (;;) {
@@ -107,7 +126,20 @@ export async function refreshOne(
       await deps.sleep(delay);
     }
   }
+  return { kind: 'outcome', outcome, attempts, accessToken, started };
+}
 
+/** The second half of a refresh: decide with the policy and write it all in one round trip. */
+export async function recordCall(
+  deps: RefreshDeps,
+  integration: ClaimedIntegration,
+  context: RefreshContext,
+  called: CalledProvider,
+): Promise<RefreshOneResult> {
+  const { started, attempts } = called;
+  if (called.kind === 'skip') return skip(deps, integration, context, started, attempts, called.reason);
+  const { outcome, accessToken } = called;
+  const provider = deps.providers.get(integration.provider);
   const now = deps.now();
   // invalid_grant after another worker already rotated the token is their success, not our failure.
   if (outcome.type === 'invalid_grant' && attempts > 0) {
@@ -155,6 +187,7 @@ export async function refreshOne(
     decision,
     log,
     providerName: provider?.name ?? integration.provider,
+    writer: context.writer,
   });
   if (!recorded) return skip(deps, integration, context, started, attempts, 'superseded');
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { claimDue, countDue, releaseLeases, type ClaimedIntegration } from './claim';
-import { refreshOne, type RefreshDeps, type RefreshOneResult, type Trigger } from './refresh-one';
+import { callProvider, recordCall, type RefreshDeps, type RefreshOneResult, type Trigger } from './refresh-one';
 import { Limiter } from './limiter';
+import { ResultWriter } from './record';
 import { raiseConfigAlerts, raiseFailureRateAlerts, type ConfigFailure } from '../notify/operator-alerts';
 
 /**
@@ -81,6 +82,10 @@ export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): P
   let budgetExhausted = false;
   let claiming: Promise<void> | null = null;
   let failure: unknown = null;
+  const writes = new Set<Promise<void>>();
+  const writer = new ResultWriter(deps.db);
+  // Results waiting for the database: bounded, so a slow database slows the pass down.
+  const maxPendingWrites = options.concurrency * 2;
 
   const outOfTime = () => Date.now() >= deadline;
   const refill = (): Promise<void> => {
@@ -132,10 +137,22 @@ export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): P
       }
       let limiter = providerLimits.get(next.provider);
       if (!limiter) providerLimits.set(next.provider, (limiter = new Limiter(options.providerConcurrency)));
+      const context = { leaseOwner: runId, trigger, deadline, writer };
       try {
-        results.push(await limiter.run(() => refreshOne(deps, next, { leaseOwner: runId, trigger, deadline })));
+        const called = await limiter.run(() => callProvider(deps, next, context));
+        // Written in the background: the slot goes back to the next provider call at once.
+        const write: Promise<void> = recordCall(deps, next, context, called)
+          .then((result) => {
+            results.push(result);
+          })
+          .catch((error: unknown) => {
+            // A database failure mid-pass: stop claiming; the lease expires and the row is retried.
+            failure ??= error;
+          })
+          .finally(() => writes.delete(write));
+        writes.add(write);
+        if (writes.size >= maxPendingWrites) await Promise.race(writes);
       } catch (error) {
-        // A database failure mid-pass: stop claiming; the lease expires and the row is retried.
         failure ??= error;
         return;
       }
@@ -143,6 +160,7 @@ export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): P
   };
 
   await Promise.all(Array.from({ length: options.concurrency }, worker));
+  await Promise.all(writes);
   notStarted.push(...queue.splice(0).map((row) => row.id));
   if (notStarted.length > 0) await releaseLeases(deps.db, runId, notStarted);
   if (failure) throw failure;

@@ -269,3 +269,31 @@ end
 $$;
 
 revoke all on function public.record_refresh_result(jsonb) from public, anon, authenticated;
+
+/*
+  Several results in one round trip (a busy pass batches its writes). Each is applied by
+  record_refresh_result in its own subtransaction: one result that cannot be written is
+  reported as { "error": ... } and never takes the others of its batch down with it.
+  Returns one element per input, in order: the counts, null (compare-and-swap failed), or
+  the error.
+*/
+create function public.record_refresh_results(results jsonb) returns jsonb
+  language plpgsql
+  set search_path = ''
+  as $$
+declare
+  r jsonb;
+  v_out jsonb := '[]'::jsonb;
+begin
+  for r in select value from jsonb_array_elements(results) loop
+    begin
+      v_out := v_out || jsonb_build_array(public.record_refresh_result(r));
+    exception when others then
+      v_out := v_out || jsonb_build_array(jsonb_build_object('error', sqlstate || ': ' || sqlerrm));
+    end;
+  end loop;
+  return v_out;
+end
+$$;
+
+revoke all on function public.record_refresh_results(jsonb) from public, anon, authenticated;

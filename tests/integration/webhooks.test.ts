@@ -396,11 +396,9 @@ describe('integration.restored', () => {
     expect(await deliveriesOf(id)).toHaveLength(0); // not subscribed to integration.disconnected
 
     const row = await h.row(id);
-    const [user] = await h.t.db.query<{ email: string }>(`select email from auth.users where id = $1`, [ownerId]);
     const integration: ClaimedIntegration = {
       id,
       user_id: ownerId,
-      user_email: user!.email,
       organization_id: orgId,
       provider: 'fault',
       account_label: 'fault account',
@@ -412,7 +410,6 @@ describe('integration.restored', () => {
       consecutive_failures: row.consecutive_failures,
       consecutive_transient_failures: row.consecutive_transient_failures,
       metadata: {},
-      recipients: [{ user_id: ownerId, email: user!.email }],
       abandoned_lease: false,
     };
     const newAccess = `at-secret-${randomBytes(12).toString('hex')}`;
