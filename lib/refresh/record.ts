@@ -170,6 +170,14 @@ async function writeOne(db: Queryable, payload: object): Promise<RecordedCounts 
   return row?.recorded ?? null;
 }
 
+/** One result of a batch could not be written (its subtransaction rolled back); the rest were. */
+export class ResultWriteError extends Error {
+  constructor(readonly databaseError: string) {
+    super(`recording a refresh result failed: ${databaseError}`);
+    this.name = 'ResultWriteError';
+  }
+}
+
 /**
  * Writes the results of a busy pass in batches: one statement (record_refresh_results)
  * carries up to `maxBatch` results, each applied exactly as record_refresh_result applies
@@ -206,7 +214,7 @@ export class ResultWriter {
       .then(([row]) => {
         batch.forEach((entry, index) => {
           const recorded = row?.recorded[index] ?? null;
-          if (recorded && 'error' in recorded) entry.reject(new Error(`recording a refresh result failed: ${recorded.error}`));
+          if (recorded && 'error' in recorded) entry.reject(new ResultWriteError(recorded.error));
           else entry.resolve(recorded);
         });
       })

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { claimDue, countDue, releaseLeases, type ClaimedIntegration } from './claim';
 import { callProvider, recordCall, type RefreshDeps, type RefreshOneResult, type Trigger } from './refresh-one';
 import { Limiter } from './limiter';
-import { ResultWriter } from './record';
+import { ResultWriteError, ResultWriter } from './record';
 import { raiseConfigAlerts, raiseFailureRateAlerts, type ConfigFailure } from '../notify/operator-alerts';
 
 /**
@@ -59,6 +59,8 @@ export interface PassSummary {
   remainingDue: number;
   /** New operator alerts (configuration failures, a provider's failure rate). */
   operatorAlerts: number;
+  /** Results the database refused to record (each logged); their rows are retried later. */
+  writeFailures: number;
   results?: PassResult[];
 }
 
@@ -82,6 +84,7 @@ export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): P
   let budgetExhausted = false;
   let claiming: Promise<void> | null = null;
   let failure: unknown = null;
+  let writeFailures = 0;
   const writes = new Set<Promise<void>>();
   const writer = new ResultWriter(deps.db);
   // Results waiting for the database: bounded, so a slow database slows the pass down.
@@ -146,7 +149,13 @@ export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): P
             results.push(result);
           })
           .catch((error: unknown) => {
-            // A database failure mid-pass: stop claiming; the lease expires and the row is retried.
+            if (error instanceof ResultWriteError) {
+              // This row only: its lease expires and a later pass takes it again; the pass goes on.
+              writeFailures += 1;
+              console.error(`[refresh] integration ${next.id}: ${error.message}`);
+              return;
+            }
+            // The database itself failed: stop claiming; leases expire and the rows are retried.
             failure ??= error;
           })
           .finally(() => writes.delete(write));
@@ -202,6 +211,7 @@ export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): P
     released: notStarted.length,
     remainingDue,
     operatorAlerts,
+    writeFailures,
   };
   if (options.verbose) {
     summary.results = results.map((r) => ({
