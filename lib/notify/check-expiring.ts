@@ -1,8 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { RefreshDeps } from '../refresh/refresh-one';
-import { refreshOne } from '../refresh/refresh-one';
-import { claimDue } from '../refresh/claim';
-import { DEFAULT_LEASE_SECONDS } from '../refresh/run-pass';
+import { refreshNow } from '../refresh/refresh-now';
 import { webhookEventFor } from './webhook-events';
 import { reconnectUrl as buildReconnectUrl } from './reconnect-url';
 
@@ -109,22 +106,8 @@ export async function runCheckExpiring(deps: RefreshDeps, options: CheckExpiring
 
   if (options.autoRefresh) {
     for (const candidate of ending.filter((c) => renewable(c, deps))) {
-      const owner = `check_expiring_${randomUUID()}`;
-      const [claimed] = await claimDue(deps.db, {
-        owner,
-        now,
-        limit: 1,
-        leaseSeconds: DEFAULT_LEASE_SECONDS,
-        thresholdMinutes: 0,
-        force: true,
-        integrationId: candidate.id,
-      });
-      if (!claimed) continue; // someone else is refreshing it right now
-      const result = await refreshOne(deps, claimed, {
-        leaseOwner: owner,
-        trigger: 'cron',
-        deadline: Date.now() + deps.requestTimeoutMs * deps.maxAttempts + 5_000,
-      });
+      const result = await refreshNow(deps, candidate.id, { trigger: 'cron' });
+      if (!result) continue; // someone else is refreshing it right now
       if (result.outcome === 'refreshed') {
         summary.autoRefreshed += 1;
       } else {

@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { tokenContext, TokenDecryptionError } from '../crypto/key-ring';
-import { claimDue } from './claim';
-import { refreshOne, type RefreshDeps } from './refresh-one';
-import { DEFAULT_LEASE_SECONDS } from './run-pass';
+import type { RefreshDeps } from './refresh-one';
+import { refreshNow } from './refresh-now';
 
 /**
  * The library API for host code (CONTRACTS §7): a usable access token now, refreshing on
@@ -60,8 +58,6 @@ export async function getValidAccessTokenWith(
   const waitUntil = Date.now() + (options.waitMs ?? 20_000);
 
   for (;;) {
-    // A fresh claimant id each round: a claim never skips a row because of our own last visit.
-    const owner = `on_demand_${randomUUID()}`;
     const [row] = await deps.db.query<Row>(
       `select status, access_token_encrypted, expires_at, lease_expires_at from public.integrations where id = $1`,
       [integrationId],
@@ -79,23 +75,12 @@ export async function getValidAccessTokenWith(
     const fresh = row.expires_at === null || row.expires_at.getTime() - now.getTime() >= minValidityMs;
     if (fresh) return open(deps, integrationId, row.access_token_encrypted);
 
-    const [claimed] = await claimDue(deps.db, {
-      owner,
-      now,
-      limit: 1,
-      leaseSeconds: DEFAULT_LEASE_SECONDS,
-      thresholdMinutes: 0,
-      force: true,
-      integrationId,
-      // Still stale at claim time: if another worker refreshed it meanwhile, read that instead.
+    // Still stale at claim time: if another worker refreshed it meanwhile, read that instead.
+    const result = await refreshNow(deps, integrationId, {
+      trigger: 'on_demand',
       expiringWithinSeconds: Math.ceil(minValidityMs / 1000),
     });
-    if (claimed) {
-      const result = await refreshOne(deps, claimed, {
-        leaseOwner: owner,
-        trigger: 'on_demand',
-        deadline: Date.now() + deps.requestTimeoutMs * deps.maxAttempts + 5_000,
-      });
+    if (result) {
       if (result.outcome === 'refreshed' && result.accessToken) return result.accessToken;
       if (result.outcome === 'skipped') {
         // Nothing can renew it yet, but it still works.

@@ -196,9 +196,22 @@ $$;
 
 revoke all on function public.queue_owed_messages(uuid, timestamptz, jsonb, jsonb) from public, anon, authenticated;
 
--- The recorder of the refresh engine, now queueing emails (throttled) and webhooks through
--- queue_owed_messages. Same contract as before; the result also counts webhooks.
-create or replace function public.record_refresh_result(result jsonb) returns jsonb
+/*
+  Records one refresh result atomically, in one round trip. The caller (lib/refresh) has
+  already decided everything with the pure policy; this only applies it:
+
+  - new tokens are written only if token_version still equals the version the worker read
+    (compare-and-swap): a slower worker can never overwrite newer tokens;
+  - counters, status, error fields, the log row, the notification rows and (through
+    queue_owed_messages) the email and webhook rows are written in the same transaction,
+    or nothing is;
+  - the lease is released only if this worker still holds it.
+
+  Returns { token_version, notifications, emails, webhooks } (rows actually inserted;
+  deduplicated events and throttled emails count zero), or null when the compare-and-swap
+  failed and nothing was written.
+*/
+create function public.record_refresh_result(result jsonb) returns jsonb
   language plpgsql
   set search_path = ''
   as $$

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody, startLocalHttpServer } from './local-http-server';
 
 /**
  * A scriptable token endpoint for the refresh engine's failure handling: each request is
@@ -63,21 +63,8 @@ export async function startFaultProvider(
 ): Promise<FaultProvider> {
   const queue: FaultResponse[] = [];
   const requests: RecordedRequest[] = [];
-  const sockets = new Set<Socket>();
   let fallback: FaultResponse | 'rotating' = 'rotating';
   const issuer = createRotatingIssuer(options);
-
-  const server = createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => {
-      // A test-support bug must not look like a provider answer: reset the connection loudly.
-      console.error('fault provider failed to answer:', error);
-      req.socket.destroy();
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -103,12 +90,8 @@ export async function startFaultProvider(
     return send(res, scripted);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  const server = await startLocalHttpServer('fault provider', handle);
+  const url = server.url;
 
   return {
     url,
@@ -121,11 +104,7 @@ export async function startFaultProvider(
     setFallback: (next) => {
       fallback = next;
     },
-    async close() {
-      // Hanging requests and keep-alive sockets would otherwise hold close() open forever.
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => server.close(),
   };
 }
 
@@ -191,11 +170,6 @@ async function send(res: ServerResponse, response: FaultResponse): Promise<void>
   res.end(body);
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 function sleep(ms: number): Promise<void> {
   return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody, startLocalHttpServer } from './local-http-server';
 
 /**
  * A local stand-in for Resend's API at the HTTP boundary: the real `resend` SDK is pointed at
@@ -105,19 +105,7 @@ export const resendErrors = {
 export async function startResendCapture(): Promise<ResendCapture> {
   const queue: CaptureResponse[] = [];
   const requests: CapturedRequest[] = [];
-  const sockets = new Set<Socket>();
   let defaultDelayMs = 0;
-
-  const server = createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => {
-      console.error('resend capture failed to answer:', error);
-      req.socket.destroy();
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -164,14 +152,10 @@ export async function startResendCapture(): Promise<ResendCapture> {
     return send(res, 404, { statusCode: 404, message: 'The requested endpoint does not exist.', name: 'not_found' });
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const server = await startLocalHttpServer('resend capture', handle);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     requests,
     enqueue: (...responses) => {
       queue.push(...responses);
@@ -184,11 +168,7 @@ export async function startResendCapture(): Promise<ResendCapture> {
       queue.length = 0;
       defaultDelayMs = 0;
     },
-    async close() {
-      // Keep-alive sockets would otherwise hold close() open.
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => server.close(),
   };
 }
 
@@ -198,11 +178,6 @@ function send(res: ServerResponse, status: number, json: unknown, headers: Recor
   res.end(body);
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody, startLocalHttpServer } from './local-http-server';
 
 /**
  * A host application's webhook endpoint on 127.0.0.1: records every request exactly as it
@@ -36,28 +36,14 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const requests: ReceivedRequest[] = [];
   const queues = new Map<string, ReceiverAnswer[]>();
   const fallbacks = new Map<string, ReceiverAnswer>();
-  const sockets = new Set<Socket>();
-
-  const server = createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => {
-      console.error('webhook receiver failed to answer:', error);
-      req.socket.destroy();
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
     requests.push({
       method: req.method ?? 'GET',
       path,
       headers: { ...req.headers },
-      rawBody: Buffer.concat(chunks).toString('utf8'),
+      rawBody: await readBody(req),
       receivedAt: Date.now(),
     });
     const answer = queues.get(path)?.shift() ?? fallbacks.get(path) ?? { status: 204 };
@@ -66,15 +52,11 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     res.end(answer.body ?? '');
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const server = await startLocalHttpServer('webhook receiver', handle);
 
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: server.url,
+    port: server.port,
     requests,
     at: (path) => requests.filter((request) => request.path === path),
     enqueue(path, ...answers) {
@@ -83,9 +65,6 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     setFallback(path, answer) {
       fallbacks.set(path, answer);
     },
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => server.close(),
   };
 }
