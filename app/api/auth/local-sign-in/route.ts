@@ -33,7 +33,8 @@ export async function POST(request: Request) {
   if (!user) {
     return NextResponse.json({ error: 'No such user', field: 'email' }, { status: 400 });
   }
-  const response = NextResponse.redirect(new URL('/', request.url), 303);
+  // Relative: the browser stays on the host it used (request.url may name another, e.g. in next dev).
+  const response = new NextResponse(null, { status: 303, headers: { location: '/' } });
   response.cookies.set(LOCAL_SESSION_COOKIE, createLocalSession(getKeyRing(), user.id), {
     httpOnly: true,
     sameSite: 'lax',

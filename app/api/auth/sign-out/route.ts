@@ -8,7 +8,7 @@ export async function POST(request: Request) {
   if (!isSameOrigin(request)) {
     return NextResponse.json({ error: 'Cross-site request refused' }, { status: 403 });
   }
-  const response = NextResponse.redirect(new URL('/sign-in', request.url), 303);
+  const response = new NextResponse(null, { status: 303, headers: { location: '/sign-in' } });
   response.cookies.delete(LOCAL_SESSION_COOKIE);
   return response;
 }

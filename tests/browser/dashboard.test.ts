@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { freePort, ROOT, spawnServer, type RunningServer } from '../support/next-server';
+import { chromiumAvailable, launchBrowser } from '../support/browser';
+
+/** The demo as a person uses it, in a real browser: sign in, watch refreshes, read and dismiss a notification. */
+describe.runIf(chromiumAvailable())('the dashboard in Chromium', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    server = await spawnServer(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/demo.ts'], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        PORT: String(port),
+        DEMO_OAUTH_PORT: String(await freePort()),
+        DEMO_TICK_SECONDS: '3',
+        TOKENWARDEN_DATA_DIR: mkdtempSync(join(tmpdir(), 'tw-browser-')),
+      },
+      port,
+      timeoutMs: 120_000,
+    });
+    browser = await launchBrowser();
+    page = await browser.newPage();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('signs a visitor in as a demo user and lists their connections', async () => {
+    await page.goto(`${server.url}/`);
+    await page.waitForURL(/\/sign-in$/);
+    await page.getByRole('button', { name: /Continue as dana/ }).click();
+    await page.waitForURL(`${server.url}/`);
+    await expect.poll(() => page.locator('tr[data-integration-id]').count()).toBe(9);
+    const text = await page.locator('table').innerText();
+    for (const provider of ['Google', 'Microsoft', 'Slack', 'HubSpot', 'Xero', 'Salesforce']) expect(text).toContain(provider);
+  }, 60_000);
+
+  it('shows the revoked connection turn needs_reauthorization and its notification, without reloading', async () => {
+    const xero = page.locator('tr', { hasText: 'Xero' });
+    // The scheduler refreshes every 3 s; the page re-renders itself every 10 s.
+    await expect.poll(() => xero.innerText(), { timeout: 45_000, interval: 1_000 }).toMatch(/needs reauthorization/);
+    const note = page.locator('li[data-notification-id]', { hasText: 'Xero disconnected' });
+    await expect.poll(() => note.count(), { timeout: 20_000 }).toBeGreaterThan(0);
+    expect(await note.first().innerText()).toMatch(/Your workflows are paused\. Reconnect now\./);
+    await page.screenshot({ path: join(tmpdir(), 'tokenwarden-dashboard.png'), fullPage: true });
+  }, 90_000);
+
+  it('marks a notification read through the API from the page', async () => {
+    const heading = page.locator('h2#notifications');
+    const unreadBefore = Number((await heading.innerText()).match(/\((\d+) unread\)/)?.[1]);
+    expect(unreadBefore).toBeGreaterThan(0);
+    await page.locator('li.unread[data-notification-id]').first().getByRole('button', { name: 'Mark read' }).click();
+    await expect.poll(async () => Number((await heading.innerText()).match(/\((\d+) unread\)/)?.[1]), { timeout: 15_000 }).toBe(unreadBefore - 1);
+  }, 30_000);
+
+  it('shows the disconnection email in the dev mailbox, rendered', async () => {
+    await page.getByRole('link', { name: 'Dev mailbox' }).click();
+    await page.waitForURL(/\/dev\/mailbox$/);
+    const link = page.getByRole('link', { name: 'integration_disconnected' }).first();
+    await expect.poll(() => link.count(), { timeout: 20_000 }).toBeGreaterThan(0);
+    await link.click();
+    await page.waitForURL(/\/dev\/mailbox\/[0-9a-f-]{36}$/, { timeout: 30_000 });
+    // The first visit compiles the route in development mode.
+    await expect.poll(() => page.locator('h1').innerText(), { timeout: 30_000 }).toMatch(/Xero disconnected: reconnect to resume your workflows/);
+    const html = await page.locator('iframe').getAttribute('srcdoc');
+    expect(html).toContain('/reconnect');
+  }, 90_000);
+});
