@@ -1,9 +1,12 @@
 import type { Db } from '../db/client';
 import { KeyRing, TokenDecryptionError, tokenContext } from './key-ring';
+import { webhookSecretContext } from '../notify/webhook-secrets';
 
 export interface RotateKeysResult {
   activeKeyId: string;
   rotated: number;
+  /** Webhook signing secrets re-sealed (they are sealed with the same key ring). */
+  webhookSecretsRotated: number;
   /** Rows rewritten by a refresh while we worked (they carry the active key already). */
   changedConcurrently: number;
   failed: { integrationId: string; reason: string }[];
@@ -25,7 +28,7 @@ interface Row {
  */
 export async function rotateKeys(db: Db, keyRing: KeyRing, options: { batchSize?: number } = {}): Promise<RotateKeysResult> {
   const batchSize = options.batchSize ?? 500;
-  const result: RotateKeysResult = { activeKeyId: keyRing.activeKeyId, rotated: 0, changedConcurrently: 0, failed: [] };
+  const result: RotateKeysResult = { activeKeyId: keyRing.activeKeyId, rotated: 0, webhookSecretsRotated: 0, changedConcurrently: 0, failed: [] };
   let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {
     const rows = await db.query<Row>(
@@ -69,6 +72,26 @@ export async function rotateKeys(db: Db, keyRing: KeyRing, options: { batchSize?
     );
     result.rotated += written.length;
     result.changedConcurrently += updates.length - written.length;
+  }
+
+  // Webhook signing secrets: few, re-sealed one by one; a secret that changed meanwhile is left.
+  const endpoints = await db.query<{ id: string; secret_encrypted: string }>(
+    `select id, secret_encrypted from public.webhook_endpoints where secret_key_id <> $1`,
+    [keyRing.activeKeyId],
+  );
+  for (const endpoint of endpoints) {
+    try {
+      const secret = keyRing.decrypt(endpoint.secret_encrypted, webhookSecretContext(endpoint.id));
+      const rows = await db.query(
+        `update public.webhook_endpoints set secret_encrypted = $2, secret_key_id = $3
+         where id = $1 and secret_encrypted = $4 returning id`,
+        [endpoint.id, keyRing.encrypt(secret, webhookSecretContext(endpoint.id)), keyRing.activeKeyId, endpoint.secret_encrypted],
+      );
+      result.webhookSecretsRotated += rows.length;
+    } catch (error) {
+      if (!(error instanceof TokenDecryptionError)) throw error;
+      result.failed.push({ integrationId: `webhook_endpoint:${endpoint.id}`, reason: error.message });
+    }
   }
   return result;
 }

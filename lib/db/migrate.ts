@@ -52,7 +52,9 @@ export async function migrate(db: Db, options: { dir?: string; log?: (line: stri
         name text primary key,
         checksum text not null,
         applied_at timestamptz not null default now()
-      )`);
+      );
+      -- Not for Supabase's API roles: with RLS on and no policy, they see and change nothing.
+      alter table public.tokenwarden_migrations enable row level security;`);
   });
 
   const result: MigrateResult = { applied: [], alreadyApplied: [] };

@@ -211,6 +211,16 @@ async function deliverEmail(
     return 'sent';
   }
   const reason = `${result.statusCode ?? 'network'} ${result.code}: ${result.message}`.slice(0, 500);
+  if (result.statusCode === 401 || result.statusCode === 403) {
+    // Resend refused our API key or sending domain: the operator's to fix, not this email's
+    // fault. It waits (hourly) however long that takes, and the attempt is not counted.
+    await deps.db.query(
+      `update public.email_outbox set attempts = greatest(attempts - 1, 0), next_attempt_at = $2, last_error = $3
+       where id = $1 and status = 'pending'`,
+      [row.id, new Date(now.getTime() + BACKOFF_CAP_SECONDS * 1000).toISOString(), `waiting for the operator: ${reason}`],
+    );
+    return 'retrying';
+  }
   if (result.retryable && row.attempts < MAX_EMAIL_ATTEMPTS) {
     const delay = backoffSeconds(row.attempts, deps.random, result.retryAfterSeconds);
     await markEmail(deps.db, row.id, 'pending', new Date(now.getTime() + delay * 1000), reason);

@@ -31,24 +31,34 @@ async function raise(
   emails: string[],
 ): Promise<boolean> {
   const dedupeKey = `${alert.kind}/${alert.provider}/${day(now)}`;
-  const [created] = await db.query<{ id: string }>(
-    `insert into public.operator_alerts (kind, provider, severity, title, message, metadata, dedupe_key, created_at)
-     values ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)
-     on conflict (dedupe_key) do nothing
-     returning id`,
-    [alert.kind, alert.provider, alert.severity, alert.title, alert.message, JSON.stringify(alert.metadata), dedupeKey, now.toISOString()],
+  // One statement: the alert and its emails exist together or not at all.
+  const created = await db.query<{ id: string }>(
+    `with alert as (
+       insert into public.operator_alerts (kind, provider, severity, title, message, metadata, dedupe_key, created_at)
+       values ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)
+       on conflict (dedupe_key) do nothing
+       returning id
+     ), emails as (
+       insert into public.email_outbox (to_email, template, idempotency_key, operator_alert_id, payload, next_attempt_at, created_at)
+       select address.value, 'operator_alert', 'operator/' || $7 || '/' || address.value, alert.id, $9::jsonb, $8, $8
+       from alert, jsonb_array_elements_text($10::jsonb) as address
+       on conflict (idempotency_key) do nothing
+     )
+     select id from alert`,
+    [
+      alert.kind,
+      alert.provider,
+      alert.severity,
+      alert.title,
+      alert.message,
+      JSON.stringify(alert.metadata),
+      dedupeKey,
+      now.toISOString(),
+      JSON.stringify({ title: alert.title, message: alert.message, provider: alert.provider }),
+      JSON.stringify(emails),
+    ],
   );
-  if (!created) return false;
-  if (emails.length > 0) {
-    await db.query(
-      `insert into public.email_outbox (to_email, template, idempotency_key, operator_alert_id, payload, next_attempt_at, created_at)
-       select value, 'operator_alert', 'operator/' || $2 || '/' || value, $1::uuid, $3::jsonb, $4, $4
-       from jsonb_array_elements_text($5::jsonb)
-       on conflict (idempotency_key) do nothing`,
-      [created.id, dedupeKey, JSON.stringify({ title: alert.title, message: alert.message, provider: alert.provider }), now.toISOString(), JSON.stringify(emails)],
-    );
-  }
-  return true;
+  return created.length > 0;
 }
 
 /** One alert per provider per day for configuration failures seen in a pass. */

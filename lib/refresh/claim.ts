@@ -89,11 +89,26 @@ export async function claimDue(db: Queryable, options: ClaimOptions): Promise<Cl
   );
 }
 
+/**
+ * Renews this owner's lease right before the provider call. False when the lease is gone
+ * (it expired while the row waited and someone else claimed it): the caller must then not
+ * call the provider, or the same refresh token would be sent twice.
+ */
+export async function renewLease(db: Queryable, input: { id: string; owner: string; now: Date; leaseSeconds: number }): Promise<boolean> {
+  const rows = await db.query(
+    `update public.integrations set lease_expires_at = $3::timestamptz + make_interval(secs => $4::int)
+     where id = $1 and lease_owner = $2 and lease_expires_at is not null and lease_expires_at > $3::timestamptz
+     returning id`,
+    [input.id, input.owner, input.now.toISOString(), input.leaseSeconds],
+  );
+  return rows.length > 0;
+}
+
 /** Gives back leases this owner took but did not work on (the pass ran out of time). */
 export async function releaseLeases(db: Queryable, owner: string, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   await db.query(
-    `update public.integrations set lease_expires_at = null
+    `update public.integrations set lease_expires_at = null, last_attempt_at = null
      where lease_owner = $1 and id in (select value::uuid from jsonb_array_elements_text($2::jsonb))`,
     [owner, JSON.stringify(ids)],
   );

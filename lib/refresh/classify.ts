@@ -63,6 +63,7 @@ const LOCAL_MESSAGES = {
   token_undecryptable: 'The stored token cannot be decrypted (unknown key or damaged ciphertext)',
   no_refresh_token: 'No refresh token is stored and the access token has expired',
   unsupported_grant: 'This provider does not support renewing tokens',
+  request_not_built: "The token request could not be built from the provider's settings (client ID, secret or URL)",
   insecure_token_url: 'The token URL uses plain http to another host; only https (or http to this machine) is allowed',
   missing_connection_parameter: "The provider's token URL needs a parameter this connection lacks (e.g. a Shopify shop)",
 } as const;
@@ -88,11 +89,13 @@ export function classify(result: AttemptResult): Outcome {
 
     case 'oauth_error': {
       const status = result.httpStatus;
-      const byProvider = lookup(PROVIDER_CODES, result.providerCode);
+      const error = printableCode(result.error);
+      const providerCode = result.providerCode === undefined ? undefined : printableCode(result.providerCode);
+      const byProvider = lookup(PROVIDER_CODES, providerCode);
       // Throttling statuses win over whatever error code rides along with them.
       if (!byProvider && isTransientStatus(status)) return classifyStatus(status, 'not_conform', result.retryAfterSeconds);
-      const type = byProvider ?? lookup(OAUTH_ERRORS, result.error) ?? fallbackForStatus(status);
-      const code = result.providerCode ?? result.error;
+      const type = byProvider ?? lookup(OAUTH_ERRORS, error) ?? fallbackForStatus(status);
+      const code = providerCode ?? error;
       const message = describe(type, code);
       return type === 'transient'
         ? { type, code, message, httpStatus: status, retryAfterSeconds: result.retryAfterSeconds }
@@ -107,6 +110,14 @@ export function classify(result: AttemptResult): Outcome {
  */
 function lookup(table: Readonly<Record<string, Exclude<Outcome['type'], 'refreshed'>>>, code: string | undefined) {
   return code !== undefined && Object.hasOwn(table, code) ? table[code] : undefined;
+}
+
+/**
+ * Provider codes are recorded and shown to operators: anything but a short printable token
+ * (OAuth restricts `error` to such characters) becomes `unrecognised_error`.
+ */
+function printableCode(value: string): string {
+  return /^[\x21-\x7e]{1,64}$/.test(value) ? value : 'unrecognised_error';
 }
 
 function isTransientStatus(status: number): boolean {

@@ -22,7 +22,8 @@ export type LocalProblem =
   | 'no_refresh_token'
   | 'unsupported_grant'
   | 'missing_connection_parameter'
-  | 'insecure_token_url';
+  | 'insecure_token_url'
+  | 'request_not_built';
 
 export type AttemptResult =
   | { kind: 'tokens'; httpStatus: number; tokens: TokenSet }

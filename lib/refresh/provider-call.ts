@@ -32,8 +32,9 @@ export async function callTokenEndpoint(input: CallInput, options: CallOptions):
   // Plain http only to this machine (the demo's local provider, tests); never over a network.
   if (insecure && !isLoopback(new URL(tokenUrl).hostname)) return { kind: 'local_error', problem: 'insecure_token_url' };
   const as: oauth.AuthorizationServer = { issuer: new URL(tokenUrl).origin, token_endpoint: tokenUrl };
-  const client: oauth.Client = { client_id: credentials.clientId };
-  const auth =
+  // Instagram's refresh needs no client; oauth4webapi still wants a client id to name.
+  const client: oauth.Client = { client_id: credentials.clientId || provider.id };
+  const clientAuth = () =>
     provider.clientAuth === 'client_secret_post'
       ? oauth.ClientSecretPost(credentials.clientSecret)
       : oauth.ClientSecretBasic(credentials.clientSecret);
@@ -74,7 +75,7 @@ export async function callTokenEndpoint(input: CallInput, options: CallOptions):
     switch (provider.refreshGrant) {
       case 'refresh_token': {
         if (!input.refreshToken) return { kind: 'local_error', problem: 'no_refresh_token' };
-        const response = await oauth.refreshTokenGrantRequest(as, client, auth, input.refreshToken, requestOptions);
+        const response = await oauth.refreshTokenGrantRequest(as, client, clientAuth(), input.refreshToken, requestOptions);
         result = await oauth.processRefreshTokenResponse(as, client, response);
         break;
       }
@@ -111,6 +112,11 @@ export async function callTokenEndpoint(input: CallInput, options: CallOptions):
     }
     return { kind: 'tokens', httpStatus: 200, tokens: toTokenSet(result) };
   } catch (error) {
+    // oauth4webapi refuses to build a request from bad settings (an empty client secret, a
+    // malformed URL): the app's configuration, for this row only, never a crashed pass.
+    if (error instanceof TypeError && 'code' in error && typeof error.code === 'string' && error.code.startsWith('ERR_INVALID_ARG')) {
+      return { kind: 'local_error', problem: 'request_not_built' };
+    }
     return await toAttemptResult(error, { providerCode, retryAfterSeconds });
   }
 }
@@ -130,7 +136,11 @@ function toTokenSet(response: oauth.TokenEndpointResponse): TokenSet {
     expiresInSeconds: numberField('expires_in'),
     // GitHub: refresh_token_expires_in; QuickBooks: x_refresh_token_expires_in; TikTok: refresh_expires_in.
     refreshTokenExpiresInSeconds: numberField('refresh_token_expires_in', 'x_refresh_token_expires_in', 'refresh_expires_in'),
-    scopes: typeof response.scope === 'string' && response.scope.trim() ? response.scope.trim().split(/[\s,]+/) : undefined,
+    // Only printable scope names are kept: a provider's odd bytes never reach the database.
+    scopes:
+      typeof response.scope === 'string' && response.scope.trim()
+        ? response.scope.trim().split(/[\s,]+/).filter((scope) => /^[\x21-\x7e]{1,512}$/.test(scope))
+        : undefined,
   };
 }
 

@@ -214,13 +214,23 @@ export class ResultWriter {
       .then(([row]) => {
         batch.forEach((entry, index) => {
           const recorded = row?.recorded[index] ?? null;
-          if (recorded && 'error' in recorded) entry.reject(new ResultWriteError(recorded.error));
+          if (recorded && 'error' in recorded) this.alone(entry, recorded.error);
           else entry.resolve(recorded);
         });
       })
-      .catch((error: unknown) => {
-        for (const entry of batch) entry.reject(error);
+      // The batch statement itself failed (a payload the database refused whole, a dropped
+      // connection): each result gets its own chance, so one cannot lose the others' tokens.
+      .catch(() => {
+        for (const entry of batch) this.alone(entry, null);
       });
+  }
+
+  /** One more try for one result, alone; the version check makes a repeat harmless. */
+  private alone(entry: { payload: object; resolve: (value: RecordedCounts | null) => void; reject: (error: unknown) => void }, batchError: string | null): void {
+    writeOne(this.db, entry.payload).then(entry.resolve, (error: unknown) => {
+      const reason = error instanceof Error ? error.message : String(error);
+      entry.reject(new ResultWriteError(batchError ?? reason));
+    });
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { claimDue, countDue, releaseLeases, type ClaimedIntegration } from './claim';
+import { claimDue, countDue, releaseLeases, renewLease, type ClaimedIntegration } from './claim';
 import { callProvider, recordCall, type RefreshDeps, type RefreshOneResult, type Trigger } from './refresh-one';
 import { Limiter } from './limiter';
 import { ResultWriteError, ResultWriter } from './record';
@@ -61,10 +61,14 @@ export interface PassSummary {
   operatorAlerts: number;
   /** Results the database refused to record (each logged); their rows are retried later. */
   writeFailures: number;
+  /** Rows whose lease ran out while they waited for a provider slot; someone else has them. */
+  leasesLost: number;
   results?: PassResult[];
 }
 
 export const DEFAULT_LEASE_SECONDS = 120;
+/** Time kept free at the end of a lease for the write after the last retry. */
+const LEASE_MARGIN_SECONDS = 15;
 
 export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): Promise<PassSummary> {
   const runId = `run_${randomUUID()}`;
@@ -85,6 +89,8 @@ export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): P
   let claiming: Promise<void> | null = null;
   let failure: unknown = null;
   let writeFailures = 0;
+  let leasesLost = 0;
+  const claimedAt = new Map<string, number>();
   const writes = new Set<Promise<void>>();
   const writer = new ResultWriter(deps.db);
   // Results waiting for the database: bounded, so a slow database slows the pass down.
@@ -109,6 +115,8 @@ export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): P
         integrationId: options.integrationId,
       });
       claimed += batch.length;
+      const at = Date.now();
+      for (const row of batch) claimedAt.set(row.id, at);
       queue.push(...batch);
       if (batch.length === 0 || options.integrationId) exhausted = true;
     })()
@@ -140,9 +148,30 @@ export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): P
       }
       let limiter = providerLimits.get(next.provider);
       if (!limiter) providerLimits.set(next.provider, (limiter = new Limiter(options.providerConcurrency)));
+      // Retries never outlive the lease: past it, another worker may take the row.
       const context = { leaseOwner: runId, trigger, deadline, writer };
       try {
-        const called = await limiter.run(() => callProvider(deps, next, context));
+        const called = await limiter.run(async () => {
+          // The row may have waited for this slot: check the budget and renew the lease now.
+          if (outOfTime()) return 'not_started' as const;
+          let leaseStart = claimedAt.get(next.id) ?? 0;
+          if (Date.now() - leaseStart > leaseSeconds * 500) {
+            // Half the lease is gone: renew it, or learn that someone else has the row.
+            if (!(await renewLease(deps.db, { id: next.id, owner: runId, now: deps.now(), leaseSeconds }))) return 'lost' as const;
+            leaseStart = Date.now();
+          }
+          context.deadline = Math.min(deadline, leaseStart + (leaseSeconds - LEASE_MARGIN_SECONDS) * 1000);
+          return callProvider(deps, next, context);
+        });
+        if (called === 'not_started') {
+          budgetExhausted = true;
+          notStarted.push(next.id);
+          continue;
+        }
+        if (called === 'lost') {
+          leasesLost += 1;
+          continue;
+        }
         // Written in the background: the slot goes back to the next provider call at once.
         const write: Promise<void> = recordCall(deps, next, context, called)
           .then((result) => {
@@ -212,6 +241,7 @@ export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): P
     remainingDue,
     operatorAlerts,
     writeFailures,
+    leasesLost,
   };
   if (options.verbose) {
     summary.results = results.map((r) => ({

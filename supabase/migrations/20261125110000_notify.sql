@@ -205,6 +205,8 @@ revoke all on function public.queue_owed_messages(uuid, timestamptz, jsonb, json
   - counters, status, error fields, the log row, the notification rows and (through
     queue_owed_messages) the email and webhook rows are written in the same transaction,
     or nothing is;
+  - a failure (no new tokens) is recorded only by the worker that still holds the row, so
+    a worker whose lease ran out cannot overwrite a newer state;
   - the lease is released only if this worker still holds it.
 
   Returns { token_version, notifications, emails, webhooks } (rows actually inserted;
@@ -250,6 +252,9 @@ begin
     disconnect_reason = case when v_state is null then i.disconnect_reason else v_state->>'disconnect_reason' end,
     lease_expires_at = case when i.lease_owner = result->>'lease_owner' then null else i.lease_expires_at end
   where i.id = v_id and i.token_version = v_expected
+    -- New tokens are stored whoever holds the row now (they are the live ones, and the
+    -- version check keeps newer ones safe); a failure is only recorded by the lease holder.
+    and (v_tokens is not null or i.lease_owner = result->>'lease_owner')
   returning i.token_version into v_version;
 
   if v_version is null then

@@ -16,6 +16,23 @@ describe('batched result writes', () => {
   });
   afterAll(async () => t?.drop());
 
+  it('records a failure only for the worker that holds the row; new tokens whoever holds it', async () => {
+    const [id] = ids;
+    await t.db.query(`update public.integrations set lease_owner = 'someone_else', lease_expires_at = now() + interval '2 minutes' where id = $1`, [id]);
+    const [failure] = await t.db.query<{ recorded: unknown }>(`select public.record_refresh_result($1::jsonb) as recorded`, [JSON.stringify(result(id!))]);
+    expect(failure!.recorded).toBeNull();
+    const withTokens = result(id!, {
+      tokens: { access_token_encrypted: 'tw1.k.a.b.c', token_key_id: 'k', expires_at: new Date(Date.now() + 3600_000).toISOString() },
+      state: { status: 'connected', consecutive_failures: 0, consecutive_transient_failures: 0, last_error_code: null, last_error: null, disconnect_reason: null },
+      log: { provider: 'google', trigger: 'cron', outcome: 'refreshed', error_code: null, http_status: null, duration_ms: 5, attempts: 1, metadata: {} },
+    });
+    const [stored] = await t.db.query<{ recorded: { token_version: number } }>(`select public.record_refresh_result($1::jsonb) as recorded`, [JSON.stringify(withTokens)]);
+    expect(stored!.recorded.token_version).toBe(2);
+    // Undo for the next test: back to version 1 with the original row state.
+    await t.db.query(`update public.integrations set token_version = 1, lease_owner = null, lease_expires_at = null where id = $1`, [id]);
+    await t.db.query(`delete from public.token_refresh_logs`);
+  });
+
   const result = (id: string, overrides: Record<string, unknown> = {}) => ({
     integration_id: id,
     expected_version: 1,
@@ -39,6 +56,7 @@ describe('batched result writes', () => {
   });
 
   it('applies each result on its own: one that cannot be written is reported, the others land', async () => {
+    await t.db.query(`update public.integrations set lease_owner = 'run_test', lease_expires_at = now() + interval '2 minutes'`);
     const bad = result(ids[1]!, {
       notifications: [{ user_id: '00000000-0000-4000-8000-000000000000', type: 'not_a_type', severity: 'warning', title: 't', message: 'm', metadata: { provider: 'google' }, dedupe_key: 'k' }],
     });

@@ -1,11 +1,13 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase, postgresAnswers, type TestDatabase } from '../support/database';
-import { insertIntegration, insertUser } from '../support/fixtures';
+import { insertIntegration, insertOrganization, insertUser } from '../support/fixtures';
 import type { Db, Row } from '../../lib/db/client';
 import { KeyRing, tokenContext, type EncryptionKey } from '../../lib/crypto/key-ring';
 import { rotateKeys } from '../../lib/crypto/rotate-keys';
 import { runCli } from '../../lib/cli/run';
+import { createWebhookEndpoint, webhookEndpointInputSchema } from '../../lib/notify/webhook-endpoints';
+import { webhookSecretContext } from '../../lib/notify/webhook-secrets';
 
 const hasPostgres = await postgresAnswers();
 
@@ -81,7 +83,7 @@ describe.skipIf(!hasPostgres)('rotating encryption keys', () => {
         ring,
         { batchSize: 3 },
       );
-      expect(result).toEqual({ activeKeyId: 'new', rotated: 10, changedConcurrently: 0, failed: [] });
+      expect(result).toEqual({ activeKeyId: 'new', rotated: 10, webhookSecretsRotated: 0, changedConcurrently: 0, failed: [] });
       // Ten rows three at a time: four batches, each one update.
       expect(statements.filter(isUpdate)).toHaveLength(4);
 
@@ -109,6 +111,7 @@ describe.skipIf(!hasPostgres)('rotating encryption keys', () => {
       expect(await rotateKeys(t.db, ring, { batchSize: 3 })).toEqual({
         activeKeyId: 'new',
         rotated: 0,
+        webhookSecretsRotated: 0,
         changedConcurrently: 0,
         failed: [],
       });
@@ -206,7 +209,7 @@ describe.skipIf(!hasPostgres)('rotating encryption keys', () => {
       });
       const result = await rotateKeys(racing, ring, { batchSize: 10 });
       expect(raced).toBe(true);
-      expect(result).toEqual({ activeKeyId: 'new', rotated: 4, changedConcurrently: 1, failed: [] });
+      expect(result).toEqual({ activeKeyId: 'new', rotated: 4, webhookSecretsRotated: 0, changedConcurrently: 1, failed: [] });
 
       const after = await tokenRows(t);
       expect(after.get(victim)!.token_version).toBe(2);
@@ -247,7 +250,7 @@ describe.skipIf(!hasPostgres)('rotating encryption keys', () => {
     it('re-encrypts under the new first key after TOKEN_ENCRYPTION_KEYS becomes new,old', async () => {
       const first = await run(asEnv(newKey, oldKey));
       expect(first.code).toBe(0);
-      expect(first.doc).toEqual({ ok: true, activeKeyId: 'new', rotated: 6, changedConcurrently: 0, failed: [] });
+      expect(first.doc).toEqual({ ok: true, activeKeyId: 'new', rotated: 6, webhookSecretsRotated: 0, changedConcurrently: 0, failed: [] });
       const [row] = await t.db.query<{ keys: string[] }>(`select array_agg(distinct token_key_id) as keys from public.integrations`);
       expect(row!.keys).toEqual(['new']);
 
@@ -264,9 +267,38 @@ describe.skipIf(!hasPostgres)('rotating encryption keys', () => {
         ok: false,
         activeKeyId: 'new',
         rotated: 0,
+        webhookSecretsRotated: 0,
         changedConcurrently: 0,
         failed: [{ integrationId: lost, reason: expect.stringContaining('"lost"') }],
       });
     });
+  });
+});
+
+describe('rotating the webhook signing secrets with the tokens', () => {
+  it('re-seals every endpoint secret under the active key, so the old key can be removed', async () => {
+    const t = await createTestDatabase();
+    try {
+      const oldKey = { id: 'old', key: randomBytes(32) };
+      const newKey = { id: 'new', key: randomBytes(32) };
+      const owner = await insertUser(t.db, 'owner@example.com');
+      const org = await insertOrganization(t.db, 'Hooks Inc', [{ userId: owner, role: 'owner' }]);
+      const created = await createWebhookEndpoint(
+        t.db,
+        new KeyRing([oldKey]),
+        org,
+        webhookEndpointInputSchema.parse({ url: 'https://hooks.example.com/tw' }),
+      );
+      const result = await rotateKeys(t.db, new KeyRing([newKey, oldKey]));
+      expect(result.webhookSecretsRotated).toBe(1);
+      const [row] = await t.db.query<{ secret_encrypted: string; secret_key_id: string }>(
+        `select secret_encrypted, secret_key_id from public.webhook_endpoints where id = $1`,
+        [created.id],
+      );
+      expect(row!.secret_key_id).toBe('new');
+      expect(new KeyRing([newKey]).decrypt(row!.secret_encrypted, webhookSecretContext(created.id))).toBe(created.secret);
+    } finally {
+      await t.drop();
+    }
   });
 });
