@@ -6,6 +6,7 @@ import { TokenDecryptionError } from '../crypto/key-ring';
 import type { Mailer } from './mailer';
 import { renderOutboxEmail } from './render-outbox';
 import { webhookSecretContext } from './webhook-secrets';
+import { PrivateDestinationError } from './destination-guard';
 
 /**
  * One pass of the deliver job (the every-minute cron and `tokenwarden deliver`): sends the
@@ -309,6 +310,11 @@ async function deliverWebhook(deps: DeliverDeps, row: WebhookRow): Promise<'sent
     }
     error = `endpoint answered ${status}`;
   } catch (failure) {
+    if (failure instanceof Error && failure.cause instanceof PrivateDestinationError) {
+      // Retrying cannot help: the endpoint points into a private network.
+      await markWebhook(deps.db, row.id, 'dead', now, failure.cause.message, null);
+      return 'dead';
+    }
     error = failure instanceof Error && (failure.name === 'TimeoutError' || failure.name === 'AbortError')
       ? `no answer within ${deps.webhookTimeoutMs} ms`
       : 'endpoint unreachable';

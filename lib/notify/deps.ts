@@ -3,6 +3,7 @@ import type { Db } from '../db/client';
 import type { KeyRing } from '../crypto/key-ring';
 import { createResendMailer } from './mailer';
 import type { DeliverDeps } from './deliver';
+import { createWebhookFetch } from './destination-guard';
 
 export const WEBHOOK_TIMEOUT_MS = 10_000;
 /** The deliver route runs every minute; a pass stops picking up rows after this. */
@@ -12,7 +13,7 @@ export const DELIVER_TIME_BUDGET_MS = 45_000;
 export function createDeliverDeps(input: {
   db: Db;
   keyRing: KeyRing;
-  env: Pick<Env, 'RESEND_API_KEY' | 'RESEND_BASE_URL' | 'EMAIL_FROM' | 'RESEND_MAX_PER_SECOND'>;
+  env: Pick<Env, 'NODE_ENV' | 'RESEND_API_KEY' | 'RESEND_BASE_URL' | 'EMAIL_FROM' | 'RESEND_MAX_PER_SECOND'>;
 }): DeliverDeps {
   const { env } = input;
   return {
@@ -20,7 +21,8 @@ export function createDeliverDeps(input: {
     mailer: env.RESEND_API_KEY ? createResendMailer(env.RESEND_API_KEY, { baseUrl: env.RESEND_BASE_URL }) : null,
     emailFrom: env.EMAIL_FROM ?? null,
     keyRing: input.keyRing,
-    fetch: globalThis.fetch,
+    // Customers choose webhook URLs: in production they may not reach private networks.
+    fetch: createWebhookFetch({ allowPrivate: env.NODE_ENV !== 'production' }),
     now: () => new Date(),
     random: Math.random,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

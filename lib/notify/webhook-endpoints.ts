@@ -4,6 +4,7 @@ import type { Queryable } from '../db/client';
 import type { KeyRing } from '../crypto/key-ring';
 import { WEBHOOK_EVENT_TYPES } from './webhook-events';
 import { webhookSecretContext } from './webhook-secrets';
+import { isPrivateAddress } from './destination-guard';
 
 /**
  * Webhook endpoints of an organization. The signing secret (Standard Webhooks `whsec_`
@@ -32,6 +33,13 @@ export const webhookEndpointInputSchema = z.strictObject({
 });
 
 export type WebhookEndpointInput = z.input<typeof webhookEndpointInputSchema>;
+
+/** In production, an endpoint may not name a loopback or private address outright. */
+export function productionDestinationProblem(url: string): string | null {
+  const { hostname } = new URL(url);
+  if (hostname === 'localhost' || isPrivateAddress(hostname)) return 'must not point at a loopback or private address';
+  return null;
+}
 
 export interface CreatedWebhookEndpoint {
   id: string;
