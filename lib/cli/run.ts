@@ -11,6 +11,7 @@ import { runDeliverPass } from '../notify/deliver';
 import { runCleanup } from '../notify/cleanup';
 import { DELIVER_TIME_BUDGET_MS } from '../notify/deps';
 import { runCheckExpiring } from '../notify/check-expiring';
+import { refreshStats } from '../refresh/stats';
 
 /**
  * The operator CLI (CONTRACTS §1). With --json every command prints exactly one JSON
@@ -152,6 +153,29 @@ const commands: Record<string, Command> = {
         text:
           `Removed ${summary.refreshLogsDeleted} refresh log(s), ${summary.emailsDeleted} email(s) and ` +
           `${summary.webhookDeliveriesDeleted} webhook deliveries older than ${summary.retentionDays} days.`,
+      };
+    },
+  },
+  stats: {
+    summary: 'refresh statistics per provider: stats [--hours H] (default 24)',
+    options: { hours: { type: 'string' } },
+    positionals: 0,
+    async run(ctx, { values }) {
+      const raw = (values.hours as string | undefined) ?? '24';
+      const hours = Number(raw);
+      if (!Number.isInteger(hours) || hours < 1 || hours > 24 * 90) throw new UsageError(`--hours: "${raw}" must be a whole number from 1 to 2160`);
+      const stats = await refreshStats(ctx.db, { hours, now: new Date() });
+      const percent = (rate: number | null) => (rate === null ? '—' : `${(rate * 100).toFixed(1)}%`);
+      const lines = stats.providers.map(
+        (p) =>
+          `  ${p.provider.padEnd(14)} ${String(p.total).padStart(7)} ${percent(p.successRate).padStart(7)}  ` +
+          `${p.transientFailures}/${p.authFailures}/${p.configFailures}  p50 ${p.durationMs.p50} ms, p95 ${p.durationMs.p95} ms`,
+      );
+      return {
+        json: stats,
+        text:
+          `Refreshes in the last ${hours} h: ${stats.total.total}, success ${percent(stats.total.successRate)}\n` +
+          `  provider         total success  transient/auth/config  durations\n${lines.join('\n')}`,
       };
     },
   },

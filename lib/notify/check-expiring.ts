@@ -1,6 +1,7 @@
 import type { RefreshDeps } from '../refresh/refresh-one';
 import { refreshNow } from '../refresh/refresh-now';
 import { webhookEventFor } from './webhook-events';
+import { connectionEnd } from './expiring-tokens';
 import { reconnectUrl as buildReconnectUrl } from './reconnect-url';
 
 /**
@@ -66,15 +67,8 @@ function candidates(deps: RefreshDeps, now: Date, days: number, ids?: string[]):
   );
 }
 
-/** When this connection stops working unless someone acts; null if the 5-minute refresh covers it. */
 function endingAt(candidate: Candidate, deps: RefreshDeps, now: Date, days: number): Date | null {
-  const horizon = now.getTime() + days * 86_400_000;
-  const within = (date: Date | null) => date !== null && date.getTime() >= now.getTime() && date.getTime() <= horizon;
-  const provider = deps.providers.get(candidate.provider);
-  const renewedByCron = provider?.refreshGrant === 'refresh_token' && candidate.has_refresh_token;
-  if (within(candidate.refresh_token_expires_at)) return candidate.refresh_token_expires_at;
-  if (!renewedByCron && within(candidate.expires_at)) return candidate.expires_at;
-  return null;
+  return connectionEnd(candidate, deps.providers, now, days);
 }
 
 /** Whether a refresh now can push the end back (an exchange, or a rotating refresh token). */

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { ensureBuild, freePort, startNext, type RunningServer } from '../support/next-server';
-import { insertIntegration, insertUser, testKeyRing } from '../support/fixtures';
+import { insertIntegration, insertOrganization, insertUser, testKeyRing } from '../support/fixtures';
 import { startSupabaseAuthMock, supabaseSessionCookie, type MockSupabaseAuth } from '../support/supabase-auth-mock';
 
 /** The notifications API over real HTTP, signed in through Supabase Auth (mocked at its HTTP API). */
@@ -14,6 +14,8 @@ describe('notifications API (next start, Supabase Auth)', () => {
   let alice: { id: string; email: string };
   let bob: { id: string; email: string };
   let bobNote: string;
+  let aliceOrg: string;
+  let bobOrg: string;
   const aliceToken = 'alice-access-token';
 
   beforeAll(async () => {
@@ -41,6 +43,16 @@ describe('notifications API (next start, Supabase Auth)', () => {
       [bob.id, bobIntegration],
     );
     bobNote = note!.id;
+    aliceOrg = await insertOrganization(t.db, 'Alice Org', [{ userId: alice.id, role: 'member' }]);
+    bobOrg = await insertOrganization(t.db, 'Bob Org', [{ userId: bob.id, role: 'owner' }]);
+    // A long-lived Facebook token (no refresh token) ending in 30 hours: urgent.
+    await insertIntegration(t.db, ring, {
+      userId: alice.id,
+      provider: 'facebook',
+      organizationId: aliceOrg,
+      refreshToken: null,
+      expiresAt: new Date(Date.now() + 30 * 3_600_000),
+    });
     server = await startNext(
       {
         PATH: process.env.PATH,
@@ -114,6 +126,25 @@ describe('notifications API (next start, Supabase Auth)', () => {
     expect(sameSite.status).toBe(200);
     expect(sameSite.body).toEqual({ ok: true, updated: 19 });
     expect((await asAlice('get', '/api/notifications')).body.unread_count).toBe(0);
+  });
+
+  it("lists an organization's expiring tokens to its members only", async () => {
+    const response = await asAlice('get', `/api/dashboard/${aliceOrg}/integrations/expiring-tokens?days=7`);
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ total_count: 1, critical_count: 0, urgent_count: 1, warning_count: 0 });
+    expect(response.body.expiring_tokens[0]).toMatchObject({
+      platform: 'facebook',
+      platform_name: 'Facebook',
+      severity: 'urgent',
+      has_refresh_token: false,
+      days_until_expiry: 1,
+    });
+    expect(JSON.stringify(response.body)).not.toMatch(/tw1\./);
+    expect((await asAlice('get', `/api/dashboard/${bobOrg}/integrations/expiring-tokens`)).status).toBe(404);
+    const bad = await asAlice('get', `/api/dashboard/${aliceOrg}/integrations/expiring-tokens?days=0`);
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ field: 'days' });
+    expect((await request(server.url).get(`/api/dashboard/${aliceOrg}/integrations/expiring-tokens`)).status).toBe(401);
   });
 
   it('sends the access token only to Supabase Auth, with the anon key', async () => {

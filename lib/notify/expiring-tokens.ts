@@ -1,0 +1,125 @@
+import type { Queryable } from '../db/client';
+import type { ProviderRegistry } from '../providers/registry';
+import { reconnectUrl } from './reconnect-url';
+
+/**
+ * The expiring-tokens view for dashboards (CONTRACTS §3): an organization's connected
+ * integrations that stop working within `days` unless someone acts. That is when the
+ * refresh token ends, or, for a token the 5-minute refresh cannot renew (no refresh token,
+ * or a long-lived token renewed by exchange), when the access token ends. Ordinary
+ * refreshable tokens that expire hourly are not "expiring".
+ */
+
+export type ExpirySeverity = 'critical' | 'urgent' | 'warning';
+
+export interface ExpiringToken {
+  integration_id: string;
+  platform: string;
+  platform_name: string;
+  username: string | null;
+  expires_at: string;
+  expires_at_human: string;
+  days_until_expiry: number;
+  hours_until_expiry: number;
+  severity: ExpirySeverity;
+  has_refresh_token: boolean;
+  reconnect_url: string;
+}
+
+export interface ExpiringTokensResponse {
+  expiring_tokens: ExpiringToken[];
+  total_count: number;
+  critical_count: number;
+  urgent_count: number;
+  warning_count: number;
+}
+
+interface Row {
+  id: string;
+  provider: string;
+  account_label: string | null;
+  expires_at: Date | null;
+  refresh_token_expires_at: Date | null;
+  has_refresh_token: boolean;
+  [key: string]: unknown;
+}
+
+/**
+ * When a connection stops working unless someone acts, if that is within `days`: its refresh
+ * token's end, or its access token's end when the 5-minute refresh cannot renew it. Null:
+ * nothing ends in the window (or the cron keeps it alive).
+ */
+export function connectionEnd(
+  row: { provider: string; expires_at: Date | null; refresh_token_expires_at: Date | null; has_refresh_token: boolean },
+  providers: Pick<ProviderRegistry, 'get'>,
+  now: Date,
+  days: number,
+): Date | null {
+  const horizon = now.getTime() + days * 86_400_000;
+  const within = (date: Date | null): date is Date => date !== null && date.getTime() >= now.getTime() && date.getTime() <= horizon;
+  const provider = providers.get(row.provider);
+  const renewedByCron = provider?.refreshGrant === 'refresh_token' && row.has_refresh_token;
+  if (within(row.refresh_token_expires_at)) return row.refresh_token_expires_at;
+  if (!renewedByCron && within(row.expires_at)) return row.expires_at;
+  return null;
+}
+
+export function severityFor(hoursLeft: number): ExpirySeverity {
+  if (hoursLeft < 24) return 'critical';
+  if (hoursLeft < 72) return 'urgent';
+  return 'warning';
+}
+
+function human(msLeft: number): string {
+  const hours = Math.floor(msLeft / 3_600_000);
+  if (hours < 1) return 'in less than an hour';
+  if (hours < 48) return `in ${hours} hour${hours === 1 ? '' : 's'}`;
+  const days = Math.floor(hours / 24);
+  return `in ${days} days`;
+}
+
+/** Run with the service connection after checking membership (the refresh-token column is not granted to users). */
+export async function expiringTokens(
+  db: Queryable,
+  input: { organizationId: string; days: number; now: Date; providers: ProviderRegistry; appUrl: string; reconnectUrlTemplate?: string | null },
+): Promise<ExpiringTokensResponse> {
+  const rows = await db.query<Row>(
+    `select id, provider, account_label, expires_at, refresh_token_expires_at,
+            refresh_token_encrypted is not null as has_refresh_token
+     from public.integrations
+     where organization_id = $1 and status = 'connected'
+       and (expires_at between $2::timestamptz and $2::timestamptz + make_interval(days => $3::int)
+            or refresh_token_expires_at between $2::timestamptz and $2::timestamptz + make_interval(days => $3::int))`,
+    [input.organizationId, input.now.toISOString(), input.days],
+  );
+  const tokens: ExpiringToken[] = [];
+  for (const row of rows) {
+    const provider = input.providers.get(row.provider);
+    const end = connectionEnd(row, input.providers, input.now, input.days);
+    if (!end) continue;
+    const msLeft = end.getTime() - input.now.getTime();
+    const hoursLeft = msLeft / 3_600_000;
+    tokens.push({
+      integration_id: row.id,
+      platform: row.provider,
+      platform_name: provider?.name ?? row.provider,
+      username: row.account_label,
+      expires_at: end.toISOString(),
+      expires_at_human: human(msLeft),
+      days_until_expiry: Math.floor(hoursLeft / 24),
+      hours_until_expiry: Math.floor(hoursLeft),
+      severity: severityFor(hoursLeft),
+      has_refresh_token: row.has_refresh_token,
+      reconnect_url: reconnectUrl({ appUrl: input.appUrl, reconnectUrlTemplate: input.reconnectUrlTemplate }, { id: row.id, provider: row.provider }),
+    });
+  }
+  tokens.sort((a, b) => a.expires_at.localeCompare(b.expires_at));
+  const count = (severity: ExpirySeverity) => tokens.filter((token) => token.severity === severity).length;
+  return {
+    expiring_tokens: tokens,
+    total_count: tokens.length,
+    critical_count: count('critical'),
+    urgent_count: count('urgent'),
+    warning_count: count('warning'),
+  };
+}
