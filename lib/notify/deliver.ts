@@ -102,44 +102,16 @@ export async function runDeliverPass(deps: DeliverDeps, options: DeliverOptions)
     if (wait > 0) await deps.sleep(wait);
     lastSend = deps.now().getTime();
   };
-  emails: for (;;) {
-    if (Date.now() >= deadline) {
-      summary.budgetExhausted = true;
-      break;
-    }
-    const rows = await claimEmails(deps.db, deps.now(), batchSize);
-    if (rows.length === 0) break;
-    summary.emails.claimed += rows.length;
-    for (const [index, row] of rows.entries()) {
-      if (Date.now() >= deadline) {
-        await releaseEmails(deps.db, rows.slice(index).map((r) => r.id));
-        summary.budgetExhausted = true;
-        break emails;
-      }
-      const outcome = await deliverEmail(deps, row, pace);
-      summary.emails[outcome] += 1;
-    }
-  }
-
-  // Webhooks: each endpoint call is bounded by its timeout.
-  webhooks: for (;;) {
-    if (Date.now() >= deadline) {
-      summary.budgetExhausted = true;
-      break;
-    }
-    const rows = await claimWebhooks(deps.db, deps.now(), batchSize);
-    if (rows.length === 0) break;
-    summary.webhooks.claimed += rows.length;
-    for (const [index, row] of rows.entries()) {
-      if (Date.now() >= deadline) {
-        await releaseWebhooks(deps.db, rows.slice(index).map((r) => r.id));
-        summary.budgetExhausted = true;
-        break webhooks;
-      }
-      const outcome = await deliverWebhook(deps, row);
-      summary.webhooks[outcome] += 1;
-    }
-  }
+  summary.budgetExhausted =
+    (await drain(deps.db, 'email_outbox', deadline, () => claimEmails(deps.db, deps.now(), batchSize), async (row) => {
+      summary.emails.claimed += 1;
+      summary.emails[await deliverEmail(deps, row, pace)] += 1;
+    })) ||
+    // Webhooks: each endpoint call is bounded by its timeout.
+    (await drain(deps.db, 'webhook_deliveries', deadline, () => claimWebhooks(deps.db, deps.now(), batchSize), async (row) => {
+      summary.webhooks.claimed += 1;
+      summary.webhooks[await deliverWebhook(deps, row)] += 1;
+    }));
 
   summary.durationMs = Date.now() - startedClock;
   return summary;
@@ -160,13 +132,34 @@ function claimEmails(db: Db, now: Date, limit: number): Promise<EmailRow[]> {
   );
 }
 
-async function releaseEmails(db: Db, ids: string[]): Promise<void> {
-  // Not attempted after all: give the attempt back and make them due again.
-  await db.query(
-    `update public.email_outbox set attempts = greatest(attempts - 1, 0), next_attempt_at = now()
-     where status = 'pending' and id in (select value::uuid from jsonb_array_elements_text($1::jsonb))`,
-    [JSON.stringify(ids)],
-  );
+/**
+ * Claims batches from one outbox table and delivers them one by one until nothing is due
+ * or the budget is spent. Rows claimed but not attempted when the budget runs out get their
+ * attempt back and are due again at once. Resolves to whether the budget ran out.
+ */
+async function drain<R extends { id: string }>(
+  db: Db,
+  table: 'email_outbox' | 'webhook_deliveries',
+  deadline: number,
+  claim: () => Promise<R[]>,
+  deliver: (row: R) => Promise<void>,
+): Promise<boolean> {
+  for (;;) {
+    if (Date.now() >= deadline) return true;
+    const rows = await claim();
+    if (rows.length === 0) return false;
+    for (const [index, row] of rows.entries()) {
+      if (Date.now() >= deadline) {
+        await db.query(
+          `update public.${table} set attempts = greatest(attempts - 1, 0), next_attempt_at = now()
+           where status = 'pending' and id in (select value::uuid from jsonb_array_elements_text($1::jsonb))`,
+          [JSON.stringify(rows.slice(index).map((r) => r.id))],
+        );
+        return true;
+      }
+      await deliver(row);
+    }
+  }
 }
 
 function backoffSeconds(attempts: number, random: () => number, retryAfterSeconds?: number): number {
@@ -253,14 +246,6 @@ function claimWebhooks(db: Db, now: Date, limit: number): Promise<WebhookRow[]> 
      select c.*, e.url, e.enabled, e.secret_encrypted
      from claimed c left join public.webhook_endpoints e on e.id = c.endpoint_id`,
     [now.toISOString(), limit, LEASE_SECONDS],
-  );
-}
-
-async function releaseWebhooks(db: Db, ids: string[]): Promise<void> {
-  await db.query(
-    `update public.webhook_deliveries set attempts = greatest(attempts - 1, 0), next_attempt_at = now()
-     where status = 'pending' and id in (select value::uuid from jsonb_array_elements_text($1::jsonb))`,
-    [JSON.stringify(ids)],
   );
 }
 

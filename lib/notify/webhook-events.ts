@@ -10,7 +10,7 @@ import type { NotificationType } from '../refresh/policy';
 export const WEBHOOK_EVENT_TYPES = ['integration.disconnected', 'integration.restored', 'integration.expiring'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
-const EVENT_FOR_NOTIFICATION: Partial<Record<NotificationType | 'integration_token_expiring', WebhookEventType>> = {
+const EVENT_FOR_NOTIFICATION: Partial<Record<NotificationType, WebhookEventType>> = {
   integration_disconnected: 'integration.disconnected',
   integration_restored: 'integration.restored',
   integration_token_expiring: 'integration.expiring',
@@ -38,7 +38,7 @@ export interface WebhookEvent {
 }
 
 export function webhookEventFor(
-  type: NotificationType | 'integration_token_expiring',
+  type: NotificationType,
   input: {
     eventKey: string;
     occurredAt: Date;

@@ -94,9 +94,9 @@ export async function getValidAccessTokenWith(
       if (row.expires_at && row.expires_at.getTime() > now.getTime() && result.accessToken) return result.accessToken;
       throw new TokenUnavailableError(
         integrationId,
-        result.outcomeType === 'config' ? 'configuration' : 'refresh_failed',
+        result.outcome === 'config_failure' ? 'configuration' : 'refresh_failed',
         false,
-        result.outcomeType === 'config'
+        result.outcome === 'config_failure'
           ? 'The app is not configured to refresh this provider (an operator must fix it)'
           : 'The provider could not refresh the token right now; try again shortly',
         result.errorCode,

@@ -30,7 +30,8 @@ export type NotificationType =
   | 'integration_warning'
   | 'integration_disconnected'
   | 'integration_rate_limit'
-  | 'integration_restored';
+  | 'integration_restored'
+  | 'integration_token_expiring';
 
 export interface OwedMessage {
   type: NotificationType;
@@ -42,6 +43,8 @@ export interface OwedMessage {
   eventKey: string;
   /** Also owed as an email (template named after the type). */
   email: boolean;
+  /** When the connection stops working (expiry warnings only). */
+  expiresAt?: Date;
 }
 
 export interface NextState {
@@ -202,5 +205,32 @@ function disconnected(name: string, reason: string, reconnectUrl: string, streak
     actionUrl: reconnectUrl,
     eventKey: `disconnect/${streak}`,
     email: true,
+  };
+}
+
+/**
+ * The daily check's warning for a connection that ends on `end` and that nothing can renew:
+ * in-app and by email, once per connection and end date.
+ */
+export function expiringMessage(input: {
+  integrationId: string;
+  providerName: string;
+  end: Date;
+  now: Date;
+  reconnectUrl: string;
+}): OwedMessage {
+  const name = input.providerName;
+  const days = Math.max(0, Math.floor((input.end.getTime() - input.now.getTime()) / 86_400_000));
+  const when = days === 0 ? 'within a day' : `in ${days} day${days === 1 ? '' : 's'}`;
+  const date = input.end.toISOString().slice(0, 10);
+  return {
+    type: 'integration_token_expiring',
+    severity: days < 1 ? 'critical' : 'warning',
+    title: `${name} connection expires ${when}`,
+    message: `Your ${name} connection expires ${when} and cannot be renewed automatically. Reconnect before ${date} to keep your workflows running.`,
+    actionUrl: input.reconnectUrl,
+    eventKey: `expiring/${input.integrationId}/${date}`,
+    email: true,
+    expiresAt: input.end,
   };
 }

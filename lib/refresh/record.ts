@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/client';
 import { KeyRing, tokenContext } from '../crypto/key-ring';
-import { webhookEventFor } from '../notify/webhook-events';
+import { loadRecipients, owedRows } from '../notify/owed-rows';
 import type { ClaimedIntegration } from './claim';
 import type { PolicyDecision } from './policy';
 import type { TokenSet } from './outcome';
@@ -85,68 +85,22 @@ export async function recordResult(
   };
   // Who hears is looked up only when something is owed: a successful refresh (nearly all of
   // them) costs one round trip, and the claim stays a plain index walk.
-  const recipients = decision.messages.length > 0 ? await loadRecipients(db, id) : [];
-  const notifications = decision.messages.flatMap((message) =>
-    recipients.map((recipient) => ({
-      user_id: recipient.user_id,
-      organization_id: integration.organization_id,
-      type: message.type,
-      severity: message.severity,
-      title: message.title,
-      message: message.message,
-      action_url: message.actionUrl,
-      dedupe_key: message.eventKey,
-      metadata: {
-        provider: integration.provider,
-        provider_name: input.providerName,
-        integration_id: id,
-        account_label: integration.account_label,
-        error_code: input.log.errorCode,
-      },
-    })),
-  );
-  const emails = decision.messages
-    .filter((message) => message.email)
-    .flatMap((message) =>
-      recipients
-        .filter((recipient) => recipient.email)
-        .map((recipient) => ({
-          to_email: recipient.email,
-          template: message.type,
-          idempotency_key: `${message.eventKey}/${recipient.user_id}`,
-          user_id: recipient.user_id,
-          payload: {
-            provider: integration.provider,
-            provider_name: input.providerName,
-            account_label: integration.account_label,
-            title: message.title,
-            message: message.message,
-            reason: decision.state?.disconnectReason ?? null,
-            action_url: message.actionUrl,
-          },
-        })),
-    );
-
-  const webhooks = integration.organization_id
-    ? decision.messages.flatMap((message) => {
-        const event = webhookEventFor(message.type, {
-          eventKey: message.eventKey,
-          occurredAt: now,
-          integration: {
-            id,
-            organizationId: integration.organization_id,
-            userId: integration.user_id,
-            provider: integration.provider,
-            providerName: input.providerName,
-            accountLabel: integration.account_label,
-          },
-          status: decision.state?.status ?? integration.status,
-          reason: decision.state?.disconnectReason ?? null,
-          reconnectUrl: message.actionUrl,
-        });
-        return event ? [event] : [];
-      })
-    : [];
+  const owed = owedRows({
+    integration: {
+      id,
+      userId: integration.user_id,
+      organizationId: integration.organization_id,
+      provider: integration.provider,
+      accountLabel: integration.account_label,
+    },
+    providerName: input.providerName,
+    messages: decision.messages,
+    recipients: decision.messages.length > 0 ? await loadRecipients(db, id) : [],
+    now,
+    status: decision.state?.status ?? integration.status,
+    reason: decision.state?.disconnectReason ?? null,
+    errorCode: input.log.errorCode,
+  });
 
   const payload = {
     integration_id: id,
@@ -156,9 +110,7 @@ export async function recordResult(
     tokens,
     state,
     log: logJson(input.log),
-    notifications,
-    emails,
-    webhooks,
+    ...owed,
   };
   return input.writer ? input.writer.write(payload) : writeOne(db, payload);
 }
@@ -234,13 +186,6 @@ export class ResultWriter {
   }
 }
 
-async function loadRecipients(db: Queryable, integrationId: string): Promise<{ user_id: string; email: string }[]> {
-  const [row] = await db.query<{ recipients: { user_id: string; email: string }[] }>(
-    `select public.integration_recipients($1) as recipients`,
-    [integrationId],
-  );
-  return row?.recipients ?? [];
-}
 
 /** A skip changes nothing but the log and the lease: one statement. */
 export async function recordSkip(db: Queryable, input: { integrationId: string; leaseOwner: string; now: Date; log: LogEntry }): Promise<void> {

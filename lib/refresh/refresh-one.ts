@@ -48,8 +48,6 @@ export interface RefreshOneResult {
   accessToken?: string;
   /** Whether the connection now needs the user to reconnect. */
   reconnectRequired: boolean;
-  /** For on-demand callers: the failure's outcome type. */
-  outcomeType?: Outcome['type'] | 'skipped';
 }
 
 const BACKOFF_BASE_MS = 500;
@@ -204,7 +202,6 @@ export async function recordCall(
     emailsQueued: recorded.emails,
     accessToken: outcome.type === 'refreshed' ? outcome.tokens.accessToken : accessToken || undefined,
     reconnectRequired: decision.state?.status === 'needs_reauthorization',
-    outcomeType: outcome.type,
   };
 }
 
@@ -283,6 +280,5 @@ async function skip(
     notificationsCreated: 0,
     emailsQueued: 0,
     reconnectRequired: false,
-    outcomeType: 'skipped',
   };
 }

@@ -197,14 +197,43 @@ $$;
 revoke all on function public.queue_owed_messages(uuid, timestamptz, jsonb, jsonb) from public, anon, authenticated;
 
 /*
+  Everything one event owes, for one integration: a notification per recipient (one per
+  user and dedupe key), then the emails and webhooks through queue_owed_messages. Called by
+  record_refresh_result and by the daily expiry check, in the statement of their change.
+  Returns { notifications, emails, webhooks }: rows actually written (deduplicated events
+  and throttled emails count zero).
+*/
+create function public.owe_messages(
+  p_integration_id uuid, p_now timestamptz, p_notifications jsonb, p_emails jsonb, p_webhooks jsonb
+) returns jsonb
+  language plpgsql
+  set search_path = ''
+  as $$
+declare
+  v_notifications int;
+begin
+  insert into public.notifications
+    (user_id, organization_id, integration_id, type, severity, title, message, action_url, metadata, dedupe_key, created_at)
+  select (n->>'user_id')::uuid, (n->>'organization_id')::uuid, p_integration_id, n->>'type', n->>'severity', n->>'title',
+         n->>'message', n->>'action_url', n->'metadata', n->>'dedupe_key', p_now
+  from jsonb_array_elements(coalesce(p_notifications, '[]'::jsonb)) as n
+  on conflict (user_id, dedupe_key) do nothing;
+  get diagnostics v_notifications = row_count;
+  return jsonb_build_object('notifications', v_notifications)
+    || public.queue_owed_messages(p_integration_id, p_now, p_emails, p_webhooks);
+end
+$$;
+
+revoke all on function public.owe_messages(uuid, timestamptz, jsonb, jsonb, jsonb) from public, anon, authenticated;
+
+/*
   Records one refresh result atomically, in one round trip. The caller (lib/refresh) has
   already decided everything with the pure policy; this only applies it:
 
   - new tokens are written only if token_version still equals the version the worker read
     (compare-and-swap): a slower worker can never overwrite newer tokens;
-  - counters, status, error fields, the log row, the notification rows and (through
-    queue_owed_messages) the email and webhook rows are written in the same transaction,
-    or nothing is;
+  - counters, status, error fields, the log row and (through owe_messages) the
+    notification, email and webhook rows are written in the same transaction, or nothing is;
   - a failure (no new tokens) is recorded only by the worker that still holds the row, so
     a worker whose lease ran out cannot overwrite a newer state;
   - the lease is released only if this worker still holds it.
@@ -224,8 +253,7 @@ declare
   v_state jsonb := nullif(result->'state', 'null'::jsonb);
   v_now timestamptz := (result->>'now')::timestamptz;
   v_version bigint;
-  v_notifications int;
-  v_queued jsonb;
+  v_owed jsonb;
 begin
   update public.integrations i set
     access_token_encrypted = coalesce(v_tokens->>'access_token_encrypted', i.access_token_encrypted),
@@ -267,22 +295,9 @@ begin
          (l->>'duration_ms')::int, (l->>'attempts')::int, coalesce(l->'metadata', '{}'::jsonb), v_now
   from (select result->'log' as l) as log_row;
 
-  insert into public.notifications
-    (user_id, organization_id, integration_id, type, severity, title, message, action_url, metadata, dedupe_key, created_at)
-  select (n->>'user_id')::uuid, (n->>'organization_id')::uuid, v_id, n->>'type', n->>'severity', n->>'title',
-         n->>'message', n->>'action_url', n->'metadata', n->>'dedupe_key', v_now
-  from jsonb_array_elements(coalesce(result->'notifications', '[]'::jsonb)) as n
-  on conflict (user_id, dedupe_key) do nothing;
-  get diagnostics v_notifications = row_count;
+  v_owed := public.owe_messages(v_id, v_now, result->'notifications', result->'emails', result->'webhooks');
 
-  v_queued := public.queue_owed_messages(v_id, v_now, result->'emails', result->'webhooks');
-
-  return jsonb_build_object(
-    'token_version', v_version,
-    'notifications', v_notifications,
-    'emails', (v_queued->>'emails')::int,
-    'webhooks', (v_queued->>'webhooks')::int
-  );
+  return jsonb_build_object('token_version', v_version) || v_owed;
 end
 $$;
 
