@@ -188,8 +188,3 @@ export function getEnv(): Env {
   cached ??= parseEnv(process.env);
   return cached;
 }
-
-/** For tests and the CLI, which change the environment before first use. */
-export function resetEnvForTests(): void {
-  cached = undefined;
-}

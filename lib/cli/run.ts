@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { EnvError } from '../env';
@@ -84,7 +85,7 @@ const commands: Record<string, Command> = {
       if (provider !== undefined && !ctx.providers().has(provider)) {
         throw new UsageError(`--provider: unknown provider "${provider}" (known: ${ctx.providers().ids().join(', ')})`);
       }
-      if (integration !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(integration)) {
+      if (integration !== undefined && !z.uuid().safeParse(integration).success) {
         throw new UsageError(`--integration: "${integration}" is not an integration id (uuid)`);
       }
       io.stderr(`Refreshing on ${ctx.databaseLabel}\n`);

@@ -21,22 +21,3 @@ export interface Db extends Queryable {
   readonly roundTrips: number;
   close(): Promise<void>;
 }
-
-export class DatabaseError extends Error {
-  constructor(
-    message: string,
-    readonly code: string | undefined,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'DatabaseError';
-  }
-}
-
-/** The SQLSTATE of a driver error from either engine, if it has one. */
-export function sqlState(error: unknown): string | undefined {
-  if (error && typeof error === 'object' && 'code' in error && typeof error.code === 'string') {
-    return error.code;
-  }
-  return undefined;
-}

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Db, Queryable } from './client';
 
 /**
@@ -7,7 +8,7 @@ import type { Db, Queryable } from './client';
  * its own `where user_id = ...`.
  */
 export async function asUser<T>(db: Db, userId: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(userId)) {
+  if (!z.uuid().safeParse(userId).success) {
     throw new Error('asUser needs a user id (uuid)');
   }
   return db.transaction(async (tx) => {

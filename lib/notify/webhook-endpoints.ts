@@ -4,16 +4,12 @@ import type { Queryable } from '../db/client';
 import type { KeyRing } from '../crypto/key-ring';
 import { WEBHOOK_EVENT_TYPES } from './webhook-events';
 import { webhookSecretContext } from './webhook-secrets';
-import { isPrivateAddress } from './destination-guard';
+import { isLoopbackHost, isPrivateAddress } from '../net/addresses';
 
 /**
  * Webhook endpoints of an organization. The signing secret (Standard Webhooks `whsec_`
  * form) is shown once, at creation, and stored sealed with the key ring.
  */
-
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
-}
 
 export const webhookEndpointInputSchema = z.strictObject({
   url: z
@@ -21,7 +17,7 @@ export const webhookEndpointInputSchema = z.strictObject({
     .url({ message: 'must be an absolute URL', abort: true })
     .refine((value) => {
       const url = new URL(value);
-      return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname));
+      return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
     }, 'must use https (plain http only to this machine)')
     .refine((value) => !new URL(value).username && !new URL(value).password, 'must not contain credentials'),
   events: z
@@ -37,7 +33,7 @@ export type WebhookEndpointInput = z.input<typeof webhookEndpointInputSchema>;
 /** In production, an endpoint may not name a loopback or private address outright. */
 export function productionDestinationProblem(url: string): string | null {
   const { hostname } = new URL(url);
-  if (hostname === 'localhost' || isPrivateAddress(hostname)) return 'must not point at a loopback or private address';
+  if (isLoopbackHost(hostname) || isPrivateAddress(hostname)) return 'must not point at a loopback or private address';
   return null;
 }
 

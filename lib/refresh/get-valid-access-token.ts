@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { tokenContext, TokenDecryptionError } from '../crypto/key-ring';
 import type { RefreshDeps } from './refresh-one';
 import { refreshNow } from './refresh-now';
@@ -51,7 +52,7 @@ export async function getValidAccessTokenWith(
   integrationId: string,
   options: GetTokenOptions = {},
 ): Promise<string> {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(integrationId)) {
+  if (!z.uuid().safeParse(integrationId).success) {
     throw new TokenUnavailableError(integrationId, 'not_found', false, 'Not an integration id (uuid)');
   }
   const minValidityMs = (options.minValiditySeconds ?? 60) * 1000;

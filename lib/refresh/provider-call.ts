@@ -2,6 +2,7 @@ import * as oauth from 'oauth4webapi';
 import type { ResolvedProvider } from '../providers/schema';
 import { normalisers } from '../providers/normalisers';
 import type { AttemptResult, TokenSet } from './outcome';
+import { isLoopbackHost } from '../net/addresses';
 
 /**
  * One call to a provider's token endpoint. oauth4webapi builds the request and processes the
@@ -30,7 +31,7 @@ export async function callTokenEndpoint(input: CallInput, options: CallOptions):
   if (!tokenUrl) return { kind: 'local_error', problem: 'missing_connection_parameter' };
   const insecure = new URL(tokenUrl).protocol === 'http:';
   // Plain http only to this machine (the demo's local provider, tests); never over a network.
-  if (insecure && !isLoopback(new URL(tokenUrl).hostname)) return { kind: 'local_error', problem: 'insecure_token_url' };
+  if (insecure && !isLoopbackHost(new URL(tokenUrl).hostname)) return { kind: 'local_error', problem: 'insecure_token_url' };
   const as: oauth.AuthorizationServer = { issuer: new URL(tokenUrl).origin, token_endpoint: tokenUrl };
   // Instagram's refresh needs no client; oauth4webapi still wants a client id to name.
   const client: oauth.Client = { client_id: credentials.clientId || provider.id };
@@ -217,10 +218,6 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined; // not JSON: oauth4webapi reports it as such
   }
-}
-
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWebhookFetch, isPrivateAddress, PrivateDestinationError } from '../../lib/notify/destination-guard';
+import { createWebhookFetch, PrivateDestinationError } from '../../lib/notify/destination-guard';
+import { isPrivateAddress } from '../../lib/net/addresses';
 import { productionDestinationProblem } from '../../lib/notify/webhook-endpoints';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
