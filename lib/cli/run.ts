@@ -115,9 +115,7 @@ const commands: Record<string, Command> = {
     options: { days: { type: 'string' }, 'no-auto-refresh': { type: 'boolean' } },
     positionals: 0,
     async run(ctx, { values }) {
-      const raw = (values.days as string | undefined) ?? '7';
-      const days = Number(raw);
-      if (!Number.isInteger(days) || days < 1 || days > 90) throw new UsageError(`--days: "${raw}" must be a whole number from 1 to 90`);
+      const days = wholeNumberFlag('days', values.days, 7, 90);
       const summary = await runCheckExpiring(ctx.refreshDeps(), { days, autoRefresh: !values['no-auto-refresh'] });
       return {
         json: summary,
@@ -162,9 +160,7 @@ const commands: Record<string, Command> = {
     options: { hours: { type: 'string' } },
     positionals: 0,
     async run(ctx, { values }) {
-      const raw = (values.hours as string | undefined) ?? '24';
-      const hours = Number(raw);
-      if (!Number.isInteger(hours) || hours < 1 || hours > 24 * 90) throw new UsageError(`--hours: "${raw}" must be a whole number from 1 to 2160`);
+      const hours = wholeNumberFlag('hours', values.hours, 24, 24 * 90);
       const stats = await refreshStats(ctx.db, { hours, now: new Date() });
       const percent = (rate: number | null) => (rate === null ? '—' : `${(rate * 100).toFixed(1)}%`);
       const lines = stats.providers.map(
@@ -198,6 +194,16 @@ const commands: Record<string, Command> = {
     },
   },
 };
+
+/** A `--name N` flag: a whole number from 1 to max, or the fallback when absent. */
+function wholeNumberFlag(name: string, value: string | boolean | undefined, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (typeof value !== 'string' || !Number.isInteger(parsed) || parsed < 1 || parsed > max) {
+    throw new UsageError(`--${name}: "${String(value)}" must be a whole number from 1 to ${max}`);
+  }
+  return parsed;
+}
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, command]) => `  ${name.padEnd(14)} ${command.summary}`);
