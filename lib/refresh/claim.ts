@@ -4,6 +4,10 @@ import type { Queryable } from '../db/client';
  * Claiming due integrations: one statement takes a batch with FOR UPDATE SKIP LOCKED and
  * stamps a lease (owner + expiry) on it. Overlapping passes and on-demand refreshes skip
  * each other's rows; a crashed worker's lease expires and the row is taken again.
+ *
+ * Leases are stamped and compared with the database's clock (`now()`), never a caller's:
+ * two instances whose clocks disagree cannot take over each other's live lease. Due times
+ * and the retry gap use the caller's clock (`now`), which tests inject.
  */
 
 export interface ClaimedIntegration {
@@ -20,8 +24,12 @@ export interface ClaimedIntegration {
   consecutive_failures: number;
   consecutive_transient_failures: number;
   metadata: Record<string, unknown>;
-  /** A lease that expired without a result was found: a worker died mid-refresh. */
-  abandoned_lease: boolean;
+  /**
+   * An earlier attempt reached the provider and its result was never recorded (a worker
+   * died, or the database was lost, between the call and the write): a rotated refresh
+   * token may have been lost in flight. False when a crashed attempt never called.
+   */
+  unrecorded_call: boolean;
   [key: string]: unknown;
 }
 
@@ -50,11 +58,11 @@ export const RETRY_GAP_SECONDS = 60;
 export async function claimDue(db: Queryable, options: ClaimOptions): Promise<ClaimedIntegration[]> {
   return db.query<ClaimedIntegration>(
     `with due as (
-       select i.id, i.lease_expires_at is not null as abandoned_lease
+       select i.id, i.provider_called_at is not null as unrecorded_call
        from public.integrations i
        where i.status = 'connected'
          and ($1::boolean or i.refresh_due_at <= $2::timestamptz + make_interval(mins => $3::int))
-         and (i.lease_expires_at is null or i.lease_expires_at < $2::timestamptz)
+         and (i.lease_expires_at is null or i.lease_expires_at < now())
          and i.lease_owner is distinct from $7
          and ($1::boolean or i.last_attempt_at is null
               or i.last_attempt_at <= $2::timestamptz - make_interval(secs => $9::int))
@@ -66,14 +74,14 @@ export async function claimDue(db: Queryable, options: ClaimOptions): Promise<Cl
        for update of i skip locked
      )
      update public.integrations i
-     set lease_owner = $7, lease_expires_at = $2::timestamptz + make_interval(secs => $8::int),
+     set lease_owner = $7, lease_expires_at = now() + make_interval(secs => $8::int),
          last_attempt_at = $2::timestamptz
      from due
      where i.id = due.id
      returning i.id, i.user_id,
                i.organization_id, i.provider, i.account_label, i.status, i.access_token_encrypted,
                i.refresh_token_encrypted, i.token_version, i.expires_at, i.consecutive_failures,
-               i.consecutive_transient_failures, i.metadata, due.abandoned_lease`,
+               i.consecutive_transient_failures, i.metadata, due.unrecorded_call`,
     [
       options.force ?? false,
       options.now.toISOString(),
@@ -90,18 +98,25 @@ export async function claimDue(db: Queryable, options: ClaimOptions): Promise<Cl
 }
 
 /**
- * Renews this owner's lease right before the provider call. False when the lease is gone
- * (it expired while the row waited and someone else claimed it): the caller must then not
- * call the provider, or the same refresh token would be sent twice.
+ * Marks these rows as called, right before their provider calls, and renews their leases
+ * from the database's clock. Returns the ids this owner still holds; for any other id the
+ * lease is gone (it expired and someone else may have claimed the row), and the caller must
+ * not call the provider, or the same refresh token would be sent twice. The mark
+ * (provider_called_at) stays until a result is recorded, so a crash after the call is told
+ * apart from a crash before it.
  */
-export async function renewLease(db: Queryable, input: { id: string; owner: string; now: Date; leaseSeconds: number }): Promise<boolean> {
-  const rows = await db.query(
-    `update public.integrations set lease_expires_at = $3::timestamptz + make_interval(secs => $4::int)
-     where id = $1 and lease_owner = $2 and lease_expires_at is not null and lease_expires_at > $3::timestamptz
+export async function markProviderCalls(db: Queryable, input: { ids: string[]; owner: string; leaseSeconds: number }): Promise<Set<string>> {
+  if (input.ids.length === 0) return new Set();
+  const rows = await db.query<{ id: string }>(
+    `update public.integrations
+     set provider_called_at = coalesce(provider_called_at, now()),
+         lease_expires_at = now() + make_interval(secs => $3::int)
+     where id in (select value::uuid from jsonb_array_elements_text($1::jsonb))
+       and lease_owner = $2 and lease_expires_at is not null and lease_expires_at > now()
      returning id`,
-    [input.id, input.owner, input.now.toISOString(), input.leaseSeconds],
+    [JSON.stringify(input.ids), input.owner, input.leaseSeconds],
   );
-  return rows.length > 0;
+  return new Set(rows.map((row) => row.id));
 }
 
 /** Gives back leases this owner took but did not work on (the pass ran out of time). */
@@ -123,7 +138,7 @@ export async function countDue(db: Queryable, now: Date, thresholdMinutes: numbe
   const [row] = await db.query<{ due: number }>(
     `select count(*)::int as due from public.integrations
      where status = 'connected' and refresh_due_at <= $1::timestamptz + make_interval(mins => $2::int)
-       and (lease_expires_at is null or lease_expires_at < $1::timestamptz)
+       and (lease_expires_at is null or lease_expires_at < now())
        and (last_attempt_at is null or last_attempt_at <= $1::timestamptz - make_interval(secs => $3::int))`,
     [now.toISOString(), thresholdMinutes, RETRY_GAP_SECONDS],
   );

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/client';
+import { databaseFailure } from '../db/errors';
 import { KeyRing, tokenContext } from '../crypto/key-ring';
 import { loadRecipients, owedRows } from '../notify/owed-rows';
 import type { ClaimedIntegration } from './claim';
@@ -122,22 +123,17 @@ async function writeOne(db: Queryable, payload: object): Promise<RecordedCounts 
   return row?.recorded ?? null;
 }
 
-/** One result of a batch could not be written (its subtransaction rolled back); the rest were. */
-export class ResultWriteError extends Error {
-  constructor(readonly databaseError: string) {
-    super(`recording a refresh result failed: ${databaseError}`);
-    this.name = 'ResultWriteError';
-  }
-}
-
 /**
  * Writes the results of a busy pass in batches: one statement (record_refresh_results)
  * carries up to `maxBatch` results, each applied exactly as record_refresh_result applies
  * it. A batch goes when it is full or when the event loop has had a moment to fill it, so
  * a quiet pass still writes each result within milliseconds.
+ *
+ * A write rejects with the database's own error, so the caller can tell an unreachable
+ * database (retry, lib/refresh/write-retry.ts) from a row it refused.
  */
 export class ResultWriter {
-  private pending: { payload: object; resolve: (value: RecordedCounts | null) => void; reject: (error: unknown) => void }[] = [];
+  private pending: PendingWrite[] = [];
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -166,32 +162,41 @@ export class ResultWriter {
       .then(([row]) => {
         batch.forEach((entry, index) => {
           const recorded = row?.recorded[index] ?? null;
-          if (recorded && 'error' in recorded) this.alone(entry, recorded.error);
+          // That result's subtransaction failed: one more try alone tells why, with its code.
+          if (recorded && 'error' in recorded) writeOne(this.db, entry.payload).then(entry.resolve, entry.reject);
           else entry.resolve(recorded);
         });
       })
-      // The batch statement itself failed (a payload the database refused whole, a dropped
-      // connection): each result gets its own chance, so one cannot lose the others' tokens.
-      .catch(() => {
-        for (const entry of batch) this.alone(entry, null);
+      .catch((error: unknown) => {
+        if (databaseFailure(error) === 'refused') {
+          // The database refused the batch whole (one payload it cannot parse): each result
+          // gets its own chance, so one cannot lose the others' tokens.
+          for (const entry of batch) writeOne(this.db, entry.payload).then(entry.resolve, entry.reject);
+        } else {
+          // Unreachable or busy: nothing of the batch landed; each caller retries its own.
+          for (const entry of batch) entry.reject(error);
+        }
       });
-  }
-
-  /** One more try for one result, alone; the version check makes a repeat harmless. */
-  private alone(entry: { payload: object; resolve: (value: RecordedCounts | null) => void; reject: (error: unknown) => void }, batchError: string | null): void {
-    writeOne(this.db, entry.payload).then(entry.resolve, (error: unknown) => {
-      const reason = error instanceof Error ? error.message : String(error);
-      entry.reject(new ResultWriteError(batchError ?? reason));
-    });
   }
 }
 
+interface PendingWrite {
+  payload: object;
+  resolve: (value: RecordedCounts | null) => void;
+  reject: (error: unknown) => void;
+}
 
-/** A skip changes nothing but the log and the lease: one statement. */
+/**
+ * A skip changes nothing but the log and the lease: one statement. A skip after a provider
+ * call (attempts > 0: another worker had rotated the token, or wrote newer tokens first)
+ * also clears the call mark, since that call's outcome is now known.
+ */
 export async function recordSkip(db: Queryable, input: { integrationId: string; leaseOwner: string; now: Date; log: LogEntry }): Promise<void> {
   await db.query(
     `with released as (
-       update public.integrations set lease_expires_at = null
+       update public.integrations
+       set lease_expires_at = null,
+           provider_called_at = case when (($3::jsonb)->>'attempts')::int > 0 then null else provider_called_at end
        where id = $1 and lease_owner = $2
      )
      insert into public.token_refresh_logs

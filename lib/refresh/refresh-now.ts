@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { claimDue } from './claim';
-import { refreshOne, type RefreshDeps, type RefreshOneResult, type Trigger } from './refresh-one';
-import { DEFAULT_LEASE_SECONDS } from './run-pass';
+import { claimDue, markProviderCalls } from './claim';
+import { callProvider, recordCall, type RefreshContext, type RefreshDeps, type RefreshOneResult, type Trigger } from './refresh-one';
+import { DEFAULT_LEASE_SECONDS, LEASE_MARGIN_SECONDS } from './run-pass';
+import { writeWithRetry } from './write-retry';
 
 /**
  * Refreshes one integration now, outside a pass (on-demand tokens, the expiry check), under
  * the same claim as the cron. Null when it could not be claimed: another worker holds it,
  * or (with `expiringWithinSeconds`) someone refreshed it meanwhile, or it is not connected.
+ * The result's write is retried through a database failure until the lease's margin, as a
+ * pass does (lib/refresh/write-retry.ts): new tokens in hand are never dropped at the first error.
  */
 export async function refreshNow(
   deps: RefreshDeps,
@@ -14,6 +17,7 @@ export async function refreshNow(
   options: { trigger: Trigger; expiringWithinSeconds?: number },
 ): Promise<RefreshOneResult | null> {
   const owner = `${options.trigger}_${randomUUID()}`;
+  let leaseFrom = Date.now();
   const [claimed] = await claimDue(deps.db, {
     owner,
     now: deps.now(),
@@ -25,9 +29,22 @@ export async function refreshNow(
     expiringWithinSeconds: options.expiringWithinSeconds,
   });
   if (!claimed) return null;
-  return refreshOne(deps, claimed, {
+  const context: RefreshContext = {
     leaseOwner: owner,
     trigger: options.trigger,
     deadline: Date.now() + deps.requestTimeoutMs * deps.maxAttempts + 5_000,
+    markCall: async () => {
+      const sentAt = Date.now();
+      const held = (await markProviderCalls(deps.db, { ids: [claimed.id], owner, leaseSeconds: DEFAULT_LEASE_SECONDS })).has(claimed.id);
+      if (held) leaseFrom = sentAt;
+      return held;
+    },
+  };
+  const called = await callProvider(deps, claimed, context);
+  // The lease ran out before the call (a very slow claim): someone else has the row now.
+  if (called.kind === 'lease_lost') return null;
+  return writeWithRetry(() => recordCall(deps, claimed, context, called), {
+    deadline: leaseFrom + (DEFAULT_LEASE_SECONDS - LEASE_MARGIN_SECONDS) * 1000,
+    random: deps.random,
   });
 }

@@ -63,7 +63,14 @@ const JITTER_CAP_SECONDS = 600;
 export interface RefreshContext {
   leaseOwner: string;
   trigger: Trigger;
+  /** Retries inside the call stop before this (epoch ms); markCall may move it. */
   deadline: number;
+  /**
+   * Called right before the first request to the provider: marks the row as called and
+   * renews the lease (lib/refresh/claim.ts markProviderCalls). False: the lease is gone and
+   * the provider must not be called. A throw (the database failed) means the same.
+   */
+  markCall: () => Promise<boolean>;
   /** A pass's batching writer; on-demand refreshes write at once. */
   writer?: ResultWriter;
 }
@@ -71,12 +78,8 @@ export interface RefreshContext {
 /** What the provider said (or why nobody was asked), before anything is written. */
 export type CalledProvider =
   | { kind: 'skip'; reason: string; attempts: number; started: number }
+  | { kind: 'lease_lost'; attempts: 0; started: number }
   | { kind: 'outcome'; outcome: Outcome; attempts: number; accessToken: string; started: number };
-
-/** A refresh end to end: ask the provider, then record the result. */
-export async function refreshOne(deps: RefreshDeps, integration: ClaimedIntegration, context: RefreshContext): Promise<RefreshOneResult> {
-  return recordCall(deps, integration, context, await callProvider(deps, integration, context));
-}
 
 /**
  * The first half of a refresh: the provider call with its retries. A pass holds a
@@ -95,20 +98,21 @@ export async function callProvider(deps: RefreshDeps, integration: ClaimedIntegr
     outcome = classify({ kind: 'local_error', problem: 'unknown_provider' });
   } else if (!provider.credentials && provider.refreshGrant !== 'ig_refresh_token') {
     outcome = classify({ kind: 'local_error', problem: 'missing_client_credentials' });
-  } else if (!tokens) {
+  } else if (!tokens.readable(provider.refreshGrant)) {
     outcome = classify({ kind: 'local_error', problem: 'token_undecryptable' });
   } else if (provider.refreshGrant === 'refresh_token' && !tokens.refreshToken && !expired(integration, deps.now())) {
     // Nothing can renew it yet and it still works: look again when it expires.
     return { kind: 'skip', reason: 'no_refresh_token_yet', attempts: 0, started };
   } else {
-    accessToken = tokens.accessToken;
+    accessToken = tokens.accessToken ?? '';
+    if (!(await context.markCall())) return { kind: 'lease_lost', attempts: 0, started };
     for (;;) {
       attempts += 1;
       const result: AttemptResult = await callTokenEndpoint(
         {
           provider,
           credentials: provider.credentials ?? { clientId: '', clientSecret: '' },
-          accessToken: tokens.accessToken,
+          accessToken: tokens.accessToken ?? '',
           refreshToken: tokens.refreshToken,
           parameters: integration.metadata,
         },
@@ -135,6 +139,7 @@ export async function recordCall(
   called: CalledProvider,
 ): Promise<RefreshOneResult> {
   const { started, attempts } = called;
+  if (called.kind === 'lease_lost') throw new Error('recordCall: a call whose lease was lost has nothing to record');
   if (called.kind === 'skip') return skip(deps, integration, context, started, attempts, called.reason);
   const { outcome, accessToken } = called;
   const provider = deps.providers.get(integration.provider);
@@ -163,7 +168,7 @@ export async function recordCall(
     provider: { id: integration.provider, name: provider?.name ?? integration.provider },
     reconnectUrl: reconnectUrl(deps, integration),
     now,
-    lostInFlight: integration.abandoned_lease,
+    lostInFlight: integration.unrecorded_call,
   });
   const errorCode = outcome.type === 'refreshed' ? undefined : outcome.code;
   const log: LogEntry = {
@@ -205,19 +210,36 @@ export async function recordCall(
   };
 }
 
-function openTokens(keyRing: KeyRing, integration: ClaimedIntegration): { accessToken: string; refreshToken: string | null } | null {
-  try {
-    return {
-      accessToken: keyRing.decrypt(integration.access_token_encrypted, tokenContext.access(integration.id)),
-      refreshToken:
-        integration.refresh_token_encrypted === null
-          ? null
-          : keyRing.decrypt(integration.refresh_token_encrypted, tokenContext.refresh(integration.id)),
-    };
-  } catch (error) {
-    if (error instanceof TokenDecryptionError) return null; // a config failure for this row only
-    throw error;
-  }
+interface OpenedTokens {
+  /** Null when the stored access token cannot be decrypted (a refresh grant does not need it). */
+  accessToken: string | null;
+  refreshToken: string | null;
+  /** Whether what this grant sends to the provider could be decrypted. */
+  readable(grant: ResolvedProvider['refreshGrant']): boolean;
+}
+
+/**
+ * Decrypts each token on its own: an access token that cannot be opened (a lost key, a
+ * damaged value) must not block a refresh that the intact refresh token can do, and the
+ * refresh replaces it. The exchange grants send the access token itself, so they need it.
+ */
+function openTokens(keyRing: KeyRing, integration: ClaimedIntegration): OpenedTokens {
+  const open = (sealed: string | null, context: string): { value: string | null; ok: boolean } => {
+    if (sealed === null) return { value: null, ok: true };
+    try {
+      return { value: keyRing.decrypt(sealed, context), ok: true };
+    } catch (error) {
+      if (error instanceof TokenDecryptionError) return { value: null, ok: false }; // a config failure for this row only
+      throw error;
+    }
+  };
+  const access = open(integration.access_token_encrypted, tokenContext.access(integration.id));
+  const refresh = open(integration.refresh_token_encrypted, tokenContext.refresh(integration.id));
+  return {
+    accessToken: access.value,
+    refreshToken: refresh.value,
+    readable: (grant) => (grant === 'refresh_token' ? refresh.ok && (refresh.value !== null || access.ok) : access.ok),
+  };
 }
 
 function expired(integration: ClaimedIntegration, now: Date): boolean {

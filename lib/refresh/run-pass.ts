@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { claimDue, countDue, releaseLeases, renewLease, type ClaimedIntegration } from './claim';
-import { callProvider, recordCall, type RefreshDeps, type RefreshOneResult, type Trigger } from './refresh-one';
+import { claimDue, countDue, releaseLeases, type ClaimedIntegration } from './claim';
+import { callProvider, recordCall, type CalledProvider, type RefreshContext, type RefreshDeps, type RefreshOneResult, type Trigger } from './refresh-one';
 import { Limiter } from './limiter';
-import { ResultWriteError, ResultWriter } from './record';
+import { ResultWriter } from './record';
+import { CallMarker } from './call-marker';
+import { ResultNotWrittenError, writeWithRetry } from './write-retry';
+import { DatabaseUnavailableError, databaseFailure, describeDatabaseError } from '../db/errors';
 import { raiseConfigAlerts, raiseFailureRateAlerts, type ConfigFailure } from '../notify/operator-alerts';
 
 /**
@@ -10,6 +13,11 @@ import { raiseConfigAlerts, raiseFailureRateAlerts, type ConfigFailure } from '.
  * concurrency (and a per-provider cap), stop claiming when the time budget is spent, give
  * back what was claimed but not started, and report. The cron route and `tokenwarden
  * refresh` both run exactly this.
+ *
+ * When the database becomes unreachable mid-pass, the pass stops claiming and starts no
+ * new provider call (each would spend a refresh token whose successor might not be
+ * saved), keeps retrying the writes of the results it already holds until their leases'
+ * margin, and then fails with RefreshPassInterruptedError, whose summary keeps the counts.
  */
 
 export interface PassOptions {
@@ -26,6 +34,12 @@ export interface PassOptions {
   batchSize?: number;
   /** How long a claim holds a row; must outlast the slowest refresh with its retries. */
   leaseSeconds?: number;
+  /**
+   * After the time budget, how long the writes of results already in hand may still be
+   * retried through a database failure (never past their lease's margin). Budget plus
+   * grace plus one provider request stays inside the route's maxDuration.
+   */
+  writeGraceMs?: number;
 }
 
 export interface PassResult {
@@ -59,8 +73,10 @@ export interface PassSummary {
   remainingDue: number;
   /** New operator alerts (configuration failures, a provider's failure rate). */
   operatorAlerts: number;
-  /** Results the database refused to record (each logged); their rows are retried later. */
+  /** Results that could not be recorded (refused, or the database stayed unreachable); each logged, their rows retried later. */
   writeFailures: number;
+  /** Of those, results carrying a newly issued refresh token that is now lost (logged, never the value). */
+  lostInFlight: number;
   /** Rows whose lease ran out while they waited for a provider slot; someone else has them. */
   leasesLost: number;
   results?: PassResult[];
@@ -68,15 +84,37 @@ export interface PassSummary {
 
 export const DEFAULT_LEASE_SECONDS = 120;
 /** Time kept free at the end of a lease for the write after the last retry. */
-const LEASE_MARGIN_SECONDS = 15;
+export const LEASE_MARGIN_SECONDS = 15;
+/** Default of PassOptions.writeGraceMs: 240 s budget + 45 s + one 10 s request < 300 s maxDuration. */
+const WRITE_GRACE_MS = 45_000;
+
+/** The summary of a pass that the database's failure cut short. */
+export type InterruptedPassSummary = Omit<PassSummary, 'ok' | 'remainingDue' | 'operatorAlerts' | 'results'> & {
+  ok: false;
+  error: 'database_unreachable';
+  message: string;
+};
+
+/** A pass stopped because the database could not be reached; `summary` says what it did. */
+export class RefreshPassInterruptedError extends DatabaseUnavailableError {
+  constructor(
+    readonly summary: InterruptedPassSummary,
+    options?: { cause?: unknown },
+  ) {
+    super(summary.message, options);
+    this.name = 'RefreshPassInterruptedError';
+  }
+}
 
 export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): Promise<PassSummary> {
   const runId = `run_${randomUUID()}`;
   const startedAt = deps.now();
   const startedClock = Date.now();
   const deadline = startedClock + options.timeBudgetMs;
+  const hardDeadline = deadline + (options.writeGraceMs ?? WRITE_GRACE_MS);
   const batchSize = options.batchSize ?? Math.max(10, options.concurrency * 2);
   const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+  const leaseUsableMs = (leaseSeconds - LEASE_MARGIN_SECONDS) * 1000;
   const trigger: Trigger = options.force && options.trigger === 'manual' ? 'forced' : options.trigger;
 
   const queue: ClaimedIntegration[] = [];
@@ -88,15 +126,31 @@ export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): P
   let budgetExhausted = false;
   let claiming: Promise<void> | null = null;
   let failure: unknown = null;
+  /** The first error that said the database is unreachable: from then on nothing new starts. */
+  let unreachable: unknown = null;
   let writeFailures = 0;
+  let lostInFlight = 0;
   let leasesLost = 0;
   const claimedAt = new Map<string, number>();
   const writes = new Set<Promise<void>>();
   const writer = new ResultWriter(deps.db);
+  const marker = new CallMarker(deps.db, runId, leaseSeconds);
   // Results waiting for the database: bounded, so a slow database slows the pass down.
   const maxPendingWrites = options.concurrency * 2;
 
   const outOfTime = () => Date.now() >= deadline;
+  const stopped = () => failure !== null || unreachable !== null;
+  const noteUnreachable = (error: unknown) => {
+    if (unreachable === null) console.error(`[refresh] ${runId}: the database is unreachable (${describeDatabaseError(error)}); no new provider calls`);
+    unreachable ??= error;
+    exhausted = true;
+  };
+  /** A database error outside a write: the database being down stops the pass; anything else fails it. */
+  const noteDatabaseError = (error: unknown) => {
+    if (databaseFailure(error) === 'refused') failure ??= error;
+    else noteUnreachable(error);
+  };
+
   const refill = (): Promise<void> => {
     claiming ??= (async () => {
       if (outOfTime()) {
@@ -121,7 +175,7 @@ export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): P
       if (batch.length === 0 || options.integrationId) exhausted = true;
     })()
       .catch((error: unknown) => {
-        failure ??= error;
+        noteDatabaseError(error);
         exhausted = true;
       })
       .finally(() => {
@@ -130,9 +184,37 @@ export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): P
     return claiming;
   };
 
+  const record = (next: ClaimedIntegration, context: RefreshContext, called: CalledProvider, leaseFrom: number): void => {
+    // Written in the background: the slot goes back to the next provider call at once.
+    const write: Promise<void> = writeWithRetry(() => recordCall(deps, next, context, called), {
+      deadline: Math.min(leaseFrom + leaseUsableMs, hardDeadline),
+      random: deps.random,
+      onUnavailable: noteUnreachable,
+    })
+      .then((result) => {
+        results.push(result);
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof ResultNotWrittenError)) {
+          failure ??= error;
+          return;
+        }
+        // This row only: its lease expires and a later pass takes it again.
+        writeFailures += 1;
+        const issued = called.kind === 'outcome' && called.outcome.type === 'refreshed' && called.outcome.tokens.refreshToken !== null;
+        if (issued) lostInFlight += 1;
+        console.error(
+          `[refresh] integration ${next.id}: ${error.message}` +
+            (issued ? '; the refresh token the provider just issued was not saved (lost in flight)' : ''),
+        );
+      })
+      .finally(() => writes.delete(write));
+    writes.add(write);
+  };
+
   const worker = async (): Promise<void> => {
     for (;;) {
-      if (failure) return;
+      if (stopped()) return;
       const next = queue.shift();
       if (!next) {
         if (exhausted) return;
@@ -148,62 +230,99 @@ export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): P
       }
       let limiter = providerLimits.get(next.provider);
       if (!limiter) providerLimits.set(next.provider, (limiter = new Limiter(options.providerConcurrency)));
+      let leaseFrom = claimedAt.get(next.id) ?? Date.now();
       // Retries never outlive the lease: past it, another worker may take the row.
-      const context = { leaseOwner: runId, trigger, deadline, writer };
-      try {
-        const called = await limiter.run(async () => {
-          // The row may have waited for this slot: check the budget and renew the lease now.
-          if (outOfTime()) return 'not_started' as const;
-          let leaseStart = claimedAt.get(next.id) ?? 0;
-          if (Date.now() - leaseStart > leaseSeconds * 500) {
-            // Half the lease is gone: renew it, or learn that someone else has the row.
-            if (!(await renewLease(deps.db, { id: next.id, owner: runId, now: deps.now(), leaseSeconds }))) return 'lost' as const;
-            leaseStart = Date.now();
+      const context: RefreshContext = {
+        leaseOwner: runId,
+        trigger,
+        deadline: Math.min(deadline, leaseFrom + leaseUsableMs),
+        writer,
+        markCall: async () => {
+          // The database failed meanwhile: a call now could spend a token we cannot save.
+          if (stopped()) return false;
+          const sentAt = Date.now();
+          const held = await marker.mark(next.id);
+          if (held) {
+            leaseFrom = sentAt;
+            context.deadline = Math.min(deadline, sentAt + leaseUsableMs);
           }
-          context.deadline = Math.min(deadline, leaseStart + (leaseSeconds - LEASE_MARGIN_SECONDS) * 1000);
+          return held;
+        },
+      };
+      let called: CalledProvider | 'not_started';
+      try {
+        called = await limiter.run(async () => {
+          // The row may have waited for this slot: check the budget and the database now.
+          if (outOfTime() || stopped()) return 'not_started' as const;
           return callProvider(deps, next, context);
         });
-        if (called === 'not_started') {
-          budgetExhausted = true;
-          notStarted.push(next.id);
-          continue;
-        }
-        if (called === 'lost') {
-          leasesLost += 1;
-          continue;
-        }
-        // Written in the background: the slot goes back to the next provider call at once.
-        const write: Promise<void> = recordCall(deps, next, context, called)
-          .then((result) => {
-            results.push(result);
-          })
-          .catch((error: unknown) => {
-            if (error instanceof ResultWriteError) {
-              // This row only: its lease expires and a later pass takes it again; the pass goes on.
-              writeFailures += 1;
-              console.error(`[refresh] integration ${next.id}: ${error.message}`);
-              return;
-            }
-            // The database itself failed: stop claiming; leases expire and the rows are retried.
-            failure ??= error;
-          })
-          .finally(() => writes.delete(write));
-        writes.add(write);
-        if (writes.size >= maxPendingWrites) await Promise.race(writes);
       } catch (error) {
-        failure ??= error;
-        return;
+        // The call mark could not be written: the provider was not called.
+        noteDatabaseError(error);
+        notStarted.push(next.id);
+        continue;
       }
+      if (called === 'not_started') {
+        if (outOfTime()) budgetExhausted = true;
+        notStarted.push(next.id);
+        continue;
+      }
+      if (called.kind === 'lease_lost') {
+        if (stopped()) notStarted.push(next.id);
+        else leasesLost += 1;
+        continue;
+      }
+      record(next, context, called, leaseFrom);
+      if (writes.size >= maxPendingWrites) await Promise.race(writes);
     }
   };
 
   await Promise.all(Array.from({ length: options.concurrency }, worker));
+  if (claiming) await claiming;
   await Promise.all(writes);
   notStarted.push(...queue.splice(0).map((row) => row.id));
-  if (notStarted.length > 0) await releaseLeases(deps.db, runId, notStarted);
+  if (notStarted.length > 0) {
+    // If the database is still down the leases simply expire; nothing was called for these.
+    await releaseLeases(deps.db, runId, notStarted).catch(noteDatabaseError);
+  }
   if (failure) throw failure;
 
   const count = (outcome: RefreshOneResult['outcome']) => results.filter((r) => r.outcome === outcome).length;
+  const counts = {
+    runId,
+    startedAt: startedAt.toISOString(),
+    durationMs: Date.now() - startedClock,
+    claimed,
+    refreshed: count('refreshed'),
+    skipped: count('skipped'),
+    transientFailures: count('transient_failure'),
+    authFailures: count('auth_failure'),
+    configFailures: count('config_failure'),
+    disconnected: results.filter((r) => r.disconnected).length,
+    notificationsCreated: results.reduce((sum, r) => sum + r.notificationsCreated, 0),
+    emailsQueued: results.reduce((sum, r) => sum + r.emailsQueued, 0),
+    budgetExhausted,
+    released: notStarted.length,
+    writeFailures,
+    lostInFlight,
+    leasesLost,
+  };
+  if (unreachable !== null) {
+    throw new RefreshPassInterruptedError(
+      {
+        ok: false,
+        error: 'database_unreachable',
+        message:
+          `The database was unreachable during this refresh pass (${describeDatabaseError(unreachable)}). ` +
+          `The pass stopped claiming and calling providers; ${results.length} result(s) were recorded, ` +
+          `${writeFailures} could not be (${lostInFlight} with a newly issued refresh token lost). ` +
+          `Connections left unrefreshed are taken by the next pass.`,
+        ...counts,
+      },
+      { cause: unreachable },
+    );
+  }
+
   let operatorAlerts = 0;
   if (deps.alerts) {
     const byProvider = new Map<string, ConfigFailure>();
@@ -222,27 +341,7 @@ export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): P
   }
   const remainingDue =
     options.integrationId || options.provider || options.force ? notStarted.length : await countDue(deps.db, deps.now(), options.thresholdMinutes);
-  const summary: PassSummary = {
-    ok: true,
-    runId,
-    startedAt: startedAt.toISOString(),
-    durationMs: Date.now() - startedClock,
-    claimed,
-    refreshed: count('refreshed'),
-    skipped: count('skipped'),
-    transientFailures: count('transient_failure'),
-    authFailures: count('auth_failure'),
-    configFailures: count('config_failure'),
-    disconnected: results.filter((r) => r.disconnected).length,
-    notificationsCreated: results.reduce((sum, r) => sum + r.notificationsCreated, 0),
-    emailsQueued: results.reduce((sum, r) => sum + r.emailsQueued, 0),
-    budgetExhausted,
-    released: notStarted.length,
-    remainingDue,
-    operatorAlerts,
-    writeFailures,
-    leasesLost,
-  };
+  const summary: PassSummary = { ok: true, ...counts, remainingDue, operatorAlerts };
   if (options.verbose) {
     summary.results = results.map((r) => ({
       integrationId: r.integrationId,

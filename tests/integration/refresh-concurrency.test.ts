@@ -83,7 +83,11 @@ describe('a worker that dies after the provider answered and before the commit',
     await fault?.close();
   });
 
-  /** A database that "crashes" (throws) when the result is about to be recorded. */
+  /**
+   * A database that "crashes" when the result is about to be recorded: the write is refused
+   * (as a dying worker's statement would never land), so nothing of it lands and the pass
+   * gives the row up, exactly where a killed process would leave it.
+   */
   function crashingDb(db: Db): Db {
     return {
       ...db,
@@ -92,7 +96,7 @@ describe('a worker that dies after the provider answered and before the commit',
         return db.roundTrips;
       },
       query: async (text, params) => {
-        if (text.includes('record_refresh_result')) throw new Error('worker killed before commit');
+        if (text.includes('record_refresh_result')) throw Object.assign(new Error('worker killed before commit'), { code: 'P0001' });
         return db.query(text, params);
       },
       transaction: (fn) => db.transaction(fn),
@@ -110,6 +114,8 @@ describe('a worker that dies after the provider answered and before the commit',
     expect(leased.lease_expires_at).not.toBeNull();
     // Before the lease expires nobody takes it again.
     expect((await h.pass({ integrationId: id })).claimed).toBe(0);
+    // Two minutes later: the lease has run out on the database's clock, which leases use.
+    await h.t.db.query(`update public.integrations set lease_expires_at = now() - interval '1 second' where id = $1`, [id]);
     const later = new Date(Date.now() + 130_000);
     return h.pass({ integrationId: id }, { now: () => later });
   }

@@ -561,7 +561,8 @@ describe('configuration failures are the app’s, never the user’s', () => {
 
   it('records an undecryptable token as a config failure for that row only, while another due row in the same pass refreshes', async () => {
     const broken = await seed({ provider: 'fault_batch', consecutiveFailures: 1, consecutiveTransientFailures: 2 });
-    await h.t.db.query(`update public.integrations set access_token_encrypted = 'garbage' where id = $1`, [broken.id]);
+    // The refresh token is what the refresh sends: without it nothing can be done for this row.
+    await h.t.db.query(`update public.integrations set refresh_token_encrypted = 'garbage' where id = $1`, [broken.id]);
     const brokenBefore = await h.row(broken.id);
     const healthy = await seed({ provider: 'fault_batch' });
     const fresh = tokens();
@@ -583,6 +584,22 @@ describe('configuration failures are the app’s, never the user’s', () => {
     expectRow(await h.row(healthy.id), { status: 'connected', consecutive_failures: 0, consecutive_transient_failures: 0, last_error_code: null });
     expect(await h.tokens(healthy.id)).toEqual({ accessToken: fresh.accessToken, refreshToken: healthy.refreshToken });
     expect(await logs(healthy.id)).toEqual([log('refreshed', null, 200, 1)]);
+  });
+
+  it('refreshes with the intact refresh token when only the stored access token cannot be decrypted, and replaces it', async () => {
+    const damaged = await seed({ provider: 'fault_batch' });
+    await h.t.db.query(`update public.integrations set access_token_encrypted = 'garbage' where id = $1`, [damaged.id]);
+    const fresh = tokens();
+    fault.enqueue(fresh.response);
+    const since = fault.requests.length;
+
+    const summary = await pass({ integrationId: damaged.id });
+
+    expect(callsSince(since)).toBe(1);
+    expect(fault.requests[since]!.form.refresh_token).toBe(damaged.refreshToken);
+    expectCounts(summary, { claimed: 1, refreshed: 1 });
+    expectRow(await h.row(damaged.id), { status: 'connected', consecutive_failures: 0, consecutive_transient_failures: 0, last_error_code: null });
+    expect(await h.tokens(damaged.id)).toEqual({ accessToken: fresh.accessToken, refreshToken: damaged.refreshToken });
   });
 });
 

@@ -410,7 +410,7 @@ describe('integration.restored', () => {
       consecutive_failures: row.consecutive_failures,
       consecutive_transient_failures: row.consecutive_transient_failures,
       metadata: {},
-      abandoned_lease: false,
+      unrecorded_call: false,
     };
     const newAccess = `at-secret-${randomBytes(12).toString('hex')}`;
     const newRefresh = `rt-secret-${randomBytes(12).toString('hex')}`;
