@@ -7,7 +7,8 @@ import { validateImportFile, ImportValidationError } from '../import/validate';
 import { importConnections } from '../import/import-connections';
 import { rotateKeys } from '../crypto/rotate-keys';
 import { openCliContext, type CliContext } from './context';
-import { runRefreshPass } from '../refresh/run-pass';
+import { RefreshPassInterruptedError, runRefreshPass } from '../refresh/run-pass';
+import { describeDatabaseError, isDatabaseUnreachable } from '../db/errors';
 import { runDeliverPass } from '../notify/deliver';
 import { runCleanup } from '../notify/cleanup';
 import { DELIVER_TIME_BUDGET_MS } from '../notify/deps';
@@ -250,6 +251,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (error instanceof ImportValidationError) return fail('invalid_import', error.message, 1);
     if (error instanceof MigrationError) return fail('migration', error.message, 1);
     if (error instanceof UsageError) return fail('usage', error.message, 2);
+    if (error instanceof RefreshPassInterruptedError) {
+      // The pass's own summary, counts included, as the cron route answers it.
+      io.stdout(json ? `${JSON.stringify(error.summary)}\n` : `${error.message}\n`);
+      return 1;
+    }
+    if (isDatabaseUnreachable(error)) {
+      return fail('database_unreachable', `${name} failed: the database was unreachable (${describeDatabaseError(error)})`, 1);
+    }
     const message = error instanceof Error ? error.message : String(error);
     return fail('error', `${name} failed: ${message}`, 1);
   } finally {

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { EnvError, getEnv } from '../env';
 import { checkCronAuthorization } from '../auth/cron-secret';
+import { describeDatabaseError, isDatabaseUnreachable } from '../db/errors';
+import { RefreshPassInterruptedError } from '../refresh/run-pass';
 
 /**
  * The one wrapper every cron route uses: GET only, the bearer secret checked in constant
@@ -69,6 +71,15 @@ function failure(name: string, error: unknown): Response {
   if (error instanceof EnvError) {
     console.error(`[cron:${name}] ${error.message}`);
     return json(500, { error: 'Invalid configuration', message: error.message });
+  }
+  if (error instanceof RefreshPassInterruptedError) {
+    console.error(`[cron:${name}] ${error.message}`);
+    return json(503, error.summary, { 'retry-after': '60' });
+  }
+  if (isDatabaseUnreachable(error)) {
+    const message = `The database was unreachable (${describeDatabaseError(error)}); nothing was lost, the next run retries.`;
+    console.error(`[cron:${name}] ${message}`);
+    return json(503, { ok: false, error: 'database_unreachable', job: name, message }, { 'retry-after': '60' });
   }
   console.error(`[cron:${name}] failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
   return json(500, { error: 'Internal error', job: name });

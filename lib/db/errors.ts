@@ -63,6 +63,16 @@ export function databaseFailure(error: unknown): DatabaseFailure {
   return 'unavailable';
 }
 
+/**
+ * Whether an error positively says the database could not be reached or could not work
+ * (a socket or driver code, or a server SQLSTATE of that kind); an error without any code
+ * is not evidence of that here, whatever databaseFailure() assumes for safety's sake.
+ */
+export function isDatabaseUnreachable(error: unknown): boolean {
+  if (error instanceof DatabaseUnavailableError) return true;
+  return codeOf(error) !== null && databaseFailure(error) === 'unavailable';
+}
+
 /** A short, secret-free description of a database error for logs and summaries. */
 export function describeDatabaseError(error: unknown): string {
   const code = codeOf(error);

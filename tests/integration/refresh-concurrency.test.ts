@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalOAuthProvider, type LocalOAuthProvider } from '../../lib/demo/local-oauth-provider';
 import { getValidAccessTokenWith, TokenUnavailableError } from '../../lib/refresh/get-valid-access-token';
 import type { Db } from '../../lib/db/client';
+import { claimDue } from '../../lib/refresh/claim';
+import { refreshNow } from '../../lib/refresh/refresh-now';
 import { createRefreshHarness, type RefreshHarness } from '../support/refresh-harness';
 import { startFaultProvider, type FaultProvider } from '../support/fault-provider';
 
@@ -138,6 +140,60 @@ describe('a worker that dies after the provider answered and before the commit',
     expect(row.status).toBe('needs_reauthorization');
     expect(row.last_error_code).toBe('refresh_token_lost_in_flight');
     expect(row.disconnect_reason).toMatch(/lost in flight/);
+  });
+
+  it('reports a revoked grant as invalid_grant, not lost in flight, when the crashed attempt never reached the provider', async () => {
+    const minted = await oauth.mintTokens({ accountId: 'crash-before-call', clientId: CLIENT.clientId });
+    const id = await h.seed({ provider: 'local', accessToken: minted.accessToken, refreshToken: minted.refreshToken, expiresIn: 60 });
+    // A pass claims the row and dies before its provider call (the claim is all it wrote).
+    const [claimed] = await claimDue(h.t.db, { owner: 'run_crashed', now: new Date(), limit: 1, leaseSeconds: 120, thresholdMinutes: 10, integrationId: id });
+    expect(claimed?.id).toBe(id);
+    const before = oauth.stats();
+    // Meanwhile the user revokes access at the provider; later the lease runs out.
+    await oauth.revokeGrant(minted.grantId);
+    await h.t.db.query(`update public.integrations set lease_expires_at = now() - interval '1 second' where id = $1`, [id]);
+
+    const summary = await h.pass({ integrationId: id }, { now: () => new Date(Date.now() + 130_000) });
+
+    expect(summary).toMatchObject({ claimed: 1, authFailures: 1, disconnected: 1 });
+    expect(oauth.stats().refreshErrors - before.refreshErrors).toBe(1);
+    const row = await h.row(id);
+    expect(row.status).toBe('needs_reauthorization');
+    expect(row.last_error_code).toBe('invalid_grant');
+    expect(row.disconnect_reason).not.toMatch(/lost in flight/);
+    expect(row.disconnect_reason).toMatch(/revoked or expired/);
+  });
+});
+
+describe('one clock for leases', () => {
+  let oauth: LocalOAuthProvider;
+  let h: RefreshHarness;
+
+  beforeAll(async () => {
+    oauth = await startLocalOAuthProvider({ clients: [{ ...CLIENT, auth: 'client_secret_basic' }] });
+    h = await createRefreshHarness([{ id: 'local', name: 'Local OAuth', tokenUrl: oauth.tokenUrl, ...CLIENT, rotatesRefreshTokens: true }]);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await oauth?.close();
+  });
+
+  it('never lets an instance whose clock runs ahead take over a live lease', async () => {
+    const minted = await oauth.mintTokens({ accountId: 'skew', clientId: CLIENT.clientId });
+    const id = await h.seed({ provider: 'local', accessToken: minted.accessToken, refreshToken: minted.refreshToken, expiresIn: 60 });
+    const [held] = await claimDue(h.t.db, { owner: 'run_instance_a', now: new Date(), limit: 1, leaseSeconds: 120, thresholdMinutes: 10, integrationId: id });
+    expect(held?.id).toBe(id);
+
+    // Instance B's clock is ten minutes ahead: by its clock, A's two-minute lease ran out long ago.
+    const ahead = () => new Date(Date.now() + 10 * 60_000);
+    const before = oauth.stats();
+    const summary = await h.pass({ integrationId: id }, { now: ahead });
+    const onDemand = await refreshNow(h.deps({ now: ahead }), id, { trigger: 'on_demand' });
+
+    expect(summary.claimed).toBe(0);
+    expect(onDemand).toBeNull();
+    expect(oauth.stats().refreshSuccess - before.refreshSuccess).toBe(0);
+    expect((await h.row(id)).lease_owner).toBe('run_instance_a');
   });
 });
 

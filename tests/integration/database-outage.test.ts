@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalOAuthProvider, type LocalOAuthProvider } from '../../lib/demo/local-oauth-provider';
+import { createPostgresDb } from '../../lib/db/postgres-client';
+import type { Db } from '../../lib/db/client';
+import { RefreshPassInterruptedError } from '../../lib/refresh/run-pass';
+import { createRefreshHarness, type RefreshHarness } from '../support/refresh-harness';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
+
+const CLIENT = { clientId: 'tw-test', clientSecret: 'tw-test-secret' };
+const CONNECTIONS = 100;
+const OUTAGE_MS = 8_000;
+
+/**
+ * The database goes away in the middle of a pass over connections of a strict rotating
+ * provider (oidc-provider with rotateRefreshToken: a reused refresh token is invalid_grant
+ * and revokes the grant). Every refresh token the provider rotated must still be saved, and
+ * nobody may be disconnected.
+ */
+describe('a database outage in the middle of a refresh pass', () => {
+  let oauth: LocalOAuthProvider;
+  let h: RefreshHarness;
+  let proxy: TcpProxy;
+  let viaProxy: Db;
+
+  beforeAll(async () => {
+    // Hour-long access tokens: a refreshed connection is not due again within this test.
+    oauth = await startLocalOAuthProvider({ accessTokenTtlSeconds: 3600, clients: [{ ...CLIENT, auth: 'client_secret_basic' }] });
+    h = await createRefreshHarness([{ id: 'local', name: 'Local OAuth', tokenUrl: oauth.tokenUrl, ...CLIENT, rotatesRefreshTokens: true }]);
+    if (!h.t.url) throw new Error('this test needs the PostgreSQL server (it cuts the connection to it)');
+    const url = new URL(h.t.url);
+    proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    viaProxy = createPostgresDb(proxy.via(h.t.url), { max: 10 });
+  });
+  afterAll(async () => {
+    await viaProxy?.close();
+    await proxy?.close();
+    await h?.close();
+    await oauth?.close();
+  });
+
+  it('costs no connection: calls stop, rotated tokens are written once the database is back, the next pass completes', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < CONNECTIONS; i += 1) {
+      const minted = await oauth.mintTokens({ accountId: `outage-${i}`, clientId: CLIENT.clientId });
+      ids.push(await h.seed({ provider: 'local', accessToken: minted.accessToken, refreshToken: minted.refreshToken, expiresIn: 60 }));
+    }
+    const before = oauth.stats();
+    let answered = 0;
+    let callsDuringOutage = 0;
+    let down = false;
+    // The provider takes a little while to answer, so calls are in flight when the database goes.
+    const slowFetch: typeof fetch = async (input, init) => {
+      if (down) callsDuringOutage += 1;
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      const response = await fetch(input, init);
+      answered += 1;
+      if (answered === 30) {
+        down = true;
+        proxy.cut();
+        setTimeout(() => {
+          down = false;
+          proxy.restore();
+        }, OUTAGE_MS);
+      }
+      return response;
+    };
+
+    const failed = await h
+      .pass({ concurrency: 10, providerConcurrency: 10, batchSize: 20 }, { db: viaProxy, fetch: slowFetch })
+      .then(() => null, (error: unknown) => error);
+
+    expect(failed).toBeInstanceOf(RefreshPassInterruptedError);
+    const summary = (failed as RefreshPassInterruptedError).summary;
+    expect(summary).toMatchObject({ ok: false, error: 'database_unreachable', lostInFlight: 0, writeFailures: 0, disconnected: 0 });
+    expect(summary.message).toMatch(/database was unreachable/);
+    expect(summary.claimed).toBeGreaterThan(0);
+    // What was in flight when the database went finished; nothing new started until the pass ended.
+    expect(callsDuringOutage).toBeLessThanOrEqual(10);
+    const rotated = oauth.stats().refreshSuccess - before.refreshSuccess;
+    expect(rotated).toBeGreaterThanOrEqual(30);
+    expect(summary.refreshed).toBe(rotated);
+    const [stored] = await h.t.db.query<{ n: number }>(`select count(*)::int as n from public.integrations where token_version > 1`);
+    expect(stored!.n).toBe(rotated);
+
+    // Two minutes later (a claim that committed as the connection dropped has had its lease
+    // run out, on the database's clock), the next pass takes every connection left.
+    await h.t.db.query(`update public.integrations set lease_expires_at = now() - interval '1 second' where lease_expires_at is not null`);
+    const next = await h.pass({ concurrency: 10, providerConcurrency: 10 }, { db: viaProxy, now: () => new Date(Date.now() + 5 * 60_000) });
+    expect(next).toMatchObject({ ok: true, refreshed: CONNECTIONS - rotated, authFailures: 0, disconnected: 0, writeFailures: 0 });
+
+    const after = oauth.stats();
+    expect(after.refreshSuccess - before.refreshSuccess).toBe(CONNECTIONS);
+    expect(after.refreshErrors - before.refreshErrors).toBe(0);
+    const rows = await h.t.db.query<{ status: string; token_version: number }>(
+      `select status, token_version from public.integrations where id in (select value::uuid from jsonb_array_elements_text($1::jsonb))`,
+      [JSON.stringify(ids)],
+    );
+    expect(rows.every((row) => row.status === 'connected' && row.token_version === 2)).toBe(true);
+    const [emails] = await h.t.db.query<{ n: number }>(`select count(*)::int as n from public.email_outbox`);
+    expect(emails!.n).toBe(0);
+  }, 90_000);
+});
