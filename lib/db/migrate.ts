@@ -84,6 +84,10 @@ export async function migrate(db: Db, options: { dir?: string; log?: (line: stri
         ]);
         return true;
       }
+      // An index build on a large table may run for minutes: no statement limit here. The
+      // lock limit stays, so a migration waiting behind a long transaction fails (and can be
+      // re-run) instead of queueing every refresh behind its lock.
+      await tx.query(`set local statement_timeout = 0`);
       try {
         await tx.exec(file.sql);
       } catch (error) {

@@ -38,14 +38,37 @@ export interface GetTokenOptions {
 }
 
 interface Row {
+  provider: string;
   status: 'connected' | 'needs_reauthorization' | 'disconnected';
   access_token_encrypted: string;
   expires_at: Date | null;
-  lease_expires_at: Date | null;
+  last_refreshed_at: Date | null;
   [key: string]: unknown;
 }
 
 const POLL_MS = 150;
+/** A token refreshed this recently is handed out as it is, whatever validity is asked for. */
+const RECENT_REFRESH_MS = 60_000;
+/** minValiditySeconds is clamped to this share of the token's lifetime. */
+const MAX_VALIDITY_SHARE = 0.5;
+/** Lifetime assumed when neither the connection's last refresh nor the catalog tells. */
+const ASSUMED_LIFETIME_SECONDS = 3600;
+
+/**
+ * How long the caller may ask a token to stay valid. A caller asking for more than a fresh
+ * token lives (two hours of a one-hour token) would otherwise refresh on every call, and
+ * a loop of calls would hammer the provider: the ask is clamped below the lifetime the
+ * provider actually gives (this connection's last one, else the catalog's).
+ */
+function validityWanted(deps: RefreshDeps, row: Row, requestedSeconds: number): number {
+  const observed =
+    row.expires_at && row.last_refreshed_at ? (row.expires_at.getTime() - row.last_refreshed_at.getTime()) / 1000 : null;
+  const lifetime =
+    observed !== null && observed > 0
+      ? observed
+      : deps.providers.get(row.provider)?.accessToken.lifetimeSeconds ?? ASSUMED_LIFETIME_SECONDS;
+  return Math.max(0, Math.min(requestedSeconds, lifetime * MAX_VALIDITY_SHARE)) * 1000;
+}
 
 export async function getValidAccessTokenWith(
   deps: RefreshDeps,
@@ -55,12 +78,12 @@ export async function getValidAccessTokenWith(
   if (!z.uuid().safeParse(integrationId).success) {
     throw new TokenUnavailableError(integrationId, 'not_found', false, 'Not an integration id (uuid)');
   }
-  const minValidityMs = (options.minValiditySeconds ?? 60) * 1000;
+  const requestedSeconds = options.minValiditySeconds ?? 60;
   const waitUntil = Date.now() + (options.waitMs ?? 20_000);
 
   for (;;) {
     const [row] = await deps.db.query<Row>(
-      `select status, access_token_encrypted, expires_at, lease_expires_at from public.integrations where id = $1`,
+      `select provider, status, access_token_encrypted, expires_at, last_refreshed_at from public.integrations where id = $1`,
       [integrationId],
     );
     if (!row) throw new TokenUnavailableError(integrationId, 'not_found', false, 'No such integration');
@@ -73,8 +96,10 @@ export async function getValidAccessTokenWith(
       );
     }
     const now = deps.now();
-    const fresh = row.expires_at === null || row.expires_at.getTime() - now.getTime() >= minValidityMs;
-    if (fresh) return open(deps, integrationId, row.access_token_encrypted);
+    const minValidityMs = validityWanted(deps, row, requestedSeconds);
+    const remainingMs = row.expires_at === null ? Infinity : row.expires_at.getTime() - now.getTime();
+    const justRefreshed = row.last_refreshed_at !== null && now.getTime() - row.last_refreshed_at.getTime() < RECENT_REFRESH_MS;
+    if (remainingMs >= minValidityMs || (justRefreshed && remainingMs > 0)) return open(deps, integrationId, row.access_token_encrypted);
 
     // Still stale at claim time: if another worker refreshed it meanwhile, read that instead.
     const result = await refreshNow(deps, integrationId, {

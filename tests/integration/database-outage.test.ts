@@ -5,6 +5,7 @@ import type { Db } from '../../lib/db/client';
 import { RefreshPassInterruptedError } from '../../lib/refresh/run-pass';
 import { createRefreshHarness, type RefreshHarness } from '../support/refresh-harness';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
+import { responses, startFaultProvider, type FaultProvider } from '../support/fault-provider';
 
 const CLIENT = { clientId: 'tw-test', clientSecret: 'tw-test-secret' };
 const CONNECTIONS = 100;
@@ -99,4 +100,66 @@ describe('a database outage in the middle of a refresh pass', () => {
     const [emails] = await h.t.db.query<{ n: number }>(`select count(*)::int as n from public.email_outbox`);
     expect(emails!.n).toBe(0);
   }, 90_000);
+});
+
+describe('a statement that hangs', () => {
+  let fault: FaultProvider;
+  let h: RefreshHarness;
+
+  beforeAll(async () => {
+    fault = await startFaultProvider();
+    h = await createRefreshHarness([{ id: 'plain', name: 'Plain', tokenUrl: fault.tokenUrl, ...CLIENT }]);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await fault?.close();
+  });
+
+  it('sets statement, lock and idle-in-transaction timeouts on every server connection', async () => {
+    if (!h.t.url) throw new Error('needs the PostgreSQL server');
+    const db = createPostgresDb(h.t.url, { max: 1 });
+    try {
+      const [row] = await db.query<Record<string, string>>(
+        `select current_setting('statement_timeout') as statement, current_setting('lock_timeout') as lock,
+                current_setting('idle_in_transaction_session_timeout') as idle`,
+      );
+      expect(row).toEqual({ statement: '30s', lock: '10s', idle: '1min' });
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('ends the pass within its budget and grace when a row lock never comes free', async () => {
+    if (!h.t.url) throw new Error('needs the PostgreSQL server');
+    const id = await h.seed({ provider: 'plain', expiresIn: 60 });
+    fault.enqueue(responses.tokens({ accessToken: 'hang-new-access' }));
+    // Another session takes the row's lock while the provider answers, and keeps it.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked: Promise<unknown> | null = null;
+    const lockingFetch: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      await new Promise<void>((lockTaken) => {
+        locked = h.t.db.transaction(async (tx) => {
+          await tx.query(`select id from public.integrations where id = $1 for update`, [id]);
+          lockTaken();
+          await Promise.race([held, new Promise((resolve) => setTimeout(resolve, 20_000))]);
+        });
+      });
+      return response;
+    };
+    const db = createPostgresDb(h.t.url, { max: 4, timeouts: { lockMs: 300 } });
+    try {
+      const started = Date.now();
+      const summary = await h.pass({ integrationId: id, timeBudgetMs: 2_000, writeGraceMs: 1_500 }, { db, fetch: lockingFetch });
+      const elapsed = Date.now() - started;
+      expect(summary).toMatchObject({ claimed: 1, refreshed: 0, writeFailures: 1 });
+      // Budget 2 s + grace 1.5 s, plus one last lock wait: never the 20 s the lock is held.
+      expect(elapsed).toBeLessThan(6_000);
+    } finally {
+      release();
+      await locked;
+      await db.close();
+    }
+  });
 });

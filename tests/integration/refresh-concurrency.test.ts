@@ -228,6 +228,27 @@ describe('getValidAccessToken', () => {
     expect(logs).toEqual([{ trigger: 'on_demand', outcome: 'refreshed' }]);
   });
 
+  it('cannot be driven into a refresh loop by asking for more validity than a token ever has', async () => {
+    const minted = await oauth.mintTokens({ accountId: 'greedy', clientId: CLIENT.clientId });
+    const id = await h.seed({ provider: 'local', accessToken: minted.accessToken, refreshToken: minted.refreshToken, expiresIn: 30 });
+    const before = oauth.stats().refreshSuccess;
+    const tokens: string[] = [];
+    // Two hours of validity from a provider whose tokens live five minutes, ten times over.
+    for (let i = 0; i < 10; i += 1) tokens.push(await getValidAccessTokenWith(h.deps(), id, { minValiditySeconds: 7200 }));
+    expect(oauth.stats().refreshSuccess - before).toBe(1);
+    expect(new Set(tokens).size).toBe(1);
+    expect(tokens[0]).toBe((await h.tokens(id)).accessToken);
+  });
+
+  it('hands out a token refreshed within the last minute as it is', async () => {
+    const minted = await oauth.mintTokens({ accountId: 'recent', clientId: CLIENT.clientId });
+    const id = await h.seed({ provider: 'local', accessToken: minted.accessToken, refreshToken: minted.refreshToken, expiresIn: 45 });
+    await h.t.db.query(`update public.integrations set last_refreshed_at = now() - interval '55 seconds' where id = $1`, [id]);
+    const before = oauth.stats().refreshSuccess;
+    await expect(getValidAccessTokenWith(h.deps(), id, { minValiditySeconds: 60 })).resolves.toBe(minted.accessToken);
+    expect(oauth.stats().refreshSuccess - before).toBe(0);
+  });
+
   it('throws a typed error saying the user must reconnect when the grant is dead', async () => {
     const minted = await oauth.mintTokens({ accountId: 'dead', clientId: CLIENT.clientId });
     const id = await h.seed({ provider: 'local', accessToken: minted.accessToken, refreshToken: minted.refreshToken, expiresIn: 10 });
