@@ -14,3 +14,13 @@ export function checkCronAuthorization(header: string | null, secret: string | u
   const expected = createHash('sha256').update(`Bearer ${secret}`).digest();
   return timingSafeEqual(given, expected) ? 'ok' : 'unauthorized';
 }
+
+/**
+ * CRON_SECRET straight from the environment, without validating anything else: the cron
+ * wrapper authenticates with it before it looks at (and could report on) the rest of the
+ * configuration. Blank counts as unset, as in lib/env.ts.
+ */
+export function configuredCronSecret(source: Record<string, string | undefined> = process.env): string | undefined {
+  const value = source.CRON_SECRET?.trim();
+  return value ? value : undefined;
+}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EnvError, getEnv } from '../env';
-import { checkCronAuthorization } from '../auth/cron-secret';
+import { checkCronAuthorization, configuredCronSecret } from '../auth/cron-secret';
 import { describeDatabaseError, isDatabaseUnreachable } from '../db/errors';
 import { RefreshPassInterruptedError } from '../refresh/run-pass';
 
@@ -9,6 +9,10 @@ import { RefreshPassInterruptedError } from '../refresh/run-pass';
  * time (500 and no work when CRON_SECRET is unset, 401 when missing or wrong), query
  * parameters validated, errors mapped to statuses without stacks or secrets, and one JSON
  * summary as the answer.
+ *
+ * The caller is authenticated before anything else is looked at: the secret is read on its
+ * own, and the rest of the configuration is validated only for a caller who presented it,
+ * so an unauthenticated request never learns what is misconfigured.
  */
 
 export class CronInputError extends Error {
@@ -33,17 +37,21 @@ export function withCron<S extends z.ZodType<Record<string, unknown>>>(
   name: string,
   querySchema: S,
   handler: (context: CronContext<z.infer<S>>) => Promise<object>,
-  options: { secret?: () => string | undefined } = {},
+  options: { secret?: () => string | undefined; configuration?: () => unknown } = {},
 ): (request: Request) => Promise<Response> {
+  const readSecret = options.secret ?? configuredCronSecret;
+  const checkConfiguration = options.configuration ?? getEnv;
   return async (request) => {
     if (request.method !== 'GET') {
       return json(405, { error: 'Method not allowed', allowed: ['GET'] }, { allow: 'GET' });
     }
     let secret: string | undefined;
     try {
-      secret = options.secret ? options.secret() : getEnv().CRON_SECRET;
+      secret = readSecret();
     } catch (error) {
-      return failure(name, error);
+      // Not yet authenticated: logged for operators, never described to the caller.
+      console.error(`[cron:${name}] cannot read CRON_SECRET: ${error instanceof Error ? error.message : String(error)}`);
+      return json(500, { error: 'Internal error', job: name });
     }
     const auth = checkCronAuthorization(request.headers.get('authorization'), secret);
     if (auth === 'unconfigured') {
@@ -51,6 +59,11 @@ export function withCron<S extends z.ZodType<Record<string, unknown>>>(
       return json(500, { error: 'CRON_SECRET is not configured; cron routes are disabled' });
     }
     if (auth === 'unauthorized') return json(401, { error: 'Unauthorized' });
+    try {
+      checkConfiguration();
+    } catch (error) {
+      return failure(name, error);
+    }
 
     const params = Object.fromEntries(new URL(request.url).searchParams);
     const parsed = querySchema.safeParse(params);

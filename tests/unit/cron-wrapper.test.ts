@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { booleanParam, CronInputError, withCron } from '../../lib/cron/with-cron';
 import { checkCronAuthorization } from '../../lib/auth/cron-secret';
@@ -101,5 +101,67 @@ describe('withCron', () => {
     const response = await get(request({ authorization: `Bearer ${SECRET}` }));
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ field: 'provider' });
+  });
+});
+
+describe('withCron before the caller is authenticated', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
+
+  /** A cron route over the real process configuration: a fresh module, so getEnv parses the stubbed environment. */
+  async function routeOverProcessEnv(env: Record<string, string | undefined>) {
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+    vi.resetModules();
+    const { withCron: fresh } = await import('../../lib/cron/with-cron');
+    let calls = 0;
+    const get = fresh('test', z.strictObject({}), async () => {
+      calls += 1;
+      return { ok: true };
+    });
+    return { get, calls: () => calls };
+  }
+
+  it('says nothing about an invalid configuration to a caller without the right secret', async () => {
+    const { get, calls } = await routeOverProcessEnv({ CRON_SECRET: SECRET, REFRESH_CONCURRENCY: 'lots' });
+    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wrong' }, { authorization: 'Bearer undefined' }]) {
+      const response = await get(request(headers));
+      expect(response.status).toBe(401);
+      const text = await response.text();
+      expect(JSON.parse(text)).toEqual({ error: 'Unauthorized' });
+      expect(text).not.toMatch(/REFRESH_CONCURRENCY|configuration/i);
+    }
+    expect(calls()).toBe(0);
+  });
+
+  it('answers only the generic 500 when CRON_SECRET is unset, whatever else is wrong', async () => {
+    const { get, calls } = await routeOverProcessEnv({ CRON_SECRET: undefined, REFRESH_CONCURRENCY: 'lots', DATABASE_URL: 'mysql://nope' });
+    const response = await get(request({ authorization: 'Bearer undefined' }));
+    expect(response.status).toBe(500);
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual({ error: 'CRON_SECRET is not configured; cron routes are disabled' });
+    expect(text).not.toMatch(/REFRESH_CONCURRENCY|DATABASE_URL/);
+    expect(calls()).toBe(0);
+  });
+
+  it('tells the authorized caller what is misconfigured, and runs nothing', async () => {
+    const { get, calls } = await routeOverProcessEnv({ CRON_SECRET: SECRET, REFRESH_CONCURRENCY: 'lots' });
+    const response = await get(request({ authorization: `Bearer ${SECRET}` }));
+    expect(response.status).toBe(500);
+    const body = await response.json();
+    expect(body.error).toBe('Invalid configuration');
+    expect(body.message).toMatch(/REFRESH_CONCURRENCY: must be a whole number/);
+    expect(JSON.stringify(body)).not.toContain(SECRET);
+    expect(calls()).toBe(0);
+  });
+
+  it('authenticates against CRON_SECRET before finding it too short', async () => {
+    const { get } = await routeOverProcessEnv({ CRON_SECRET: 'short' });
+    const stranger = await get(request({ authorization: 'Bearer guess' }));
+    expect(stranger.status).toBe(401);
+    const holder = await get(request({ authorization: 'Bearer short' }));
+    expect(holder.status).toBe(500);
+    expect((await holder.json()).message).toMatch(/CRON_SECRET: must be at least 16 characters/);
   });
 });
