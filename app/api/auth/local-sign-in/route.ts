@@ -10,6 +10,7 @@ import {
   localSignInAllowed,
 } from '@/lib/auth/local-session';
 import { isSameOrigin } from '@/app/_server/same-origin';
+import { readFormBody } from '@/lib/http/read-body';
 
 export const dynamic = 'force-dynamic';
 
@@ -23,8 +24,9 @@ export async function POST(request: Request) {
   if (!isSameOrigin(request)) {
     return NextResponse.json({ error: 'Cross-site request refused' }, { status: 403 });
   }
-  const form = await request.formData().catch(() => null);
-  const parsed = formSchema.safeParse({ email: form?.get('email') });
+  const form = await readFormBody(request);
+  if (!form.ok) return form.response;
+  const parsed = formSchema.safeParse({ email: form.value.get('email') });
   if (!parsed.success) {
     return NextResponse.json({ error: 'Invalid sign-in', field: 'email', message: parsed.error.issues[0]?.message }, { status: 400 });
   }

@@ -11,6 +11,7 @@ import {
 import { getEnv } from '@/lib/env';
 import { requireApiUser } from '@/app/_server/current-user';
 import { badRequest } from '@/app/_server/responses';
+import { readJsonBody } from '@/lib/http/read-body';
 
 export const dynamic = 'force-dynamic';
 
@@ -38,9 +39,9 @@ export async function GET(request: Request, context: { params: Promise<{ orgId: 
 export async function POST(request: Request, context: { params: Promise<{ orgId: string }> }) {
   const allowed = await authorize(request, context, true);
   if (allowed instanceof Response) return allowed;
-  const body: unknown = await request.json().catch(() => undefined);
-  if (body === undefined) return Response.json({ error: 'Invalid input', field: null, message: 'body must be JSON' }, { status: 400 });
-  const parsed = webhookEndpointInputSchema.safeParse(body);
+  const body = await readJsonBody(request);
+  if (!body.ok) return body.response;
+  const parsed = webhookEndpointInputSchema.safeParse(body.value);
   if (!parsed.success) return badRequest(parsed.error);
   const problem = getEnv().NODE_ENV === 'production' ? productionDestinationProblem(parsed.data.url) : null;
   if (problem) return Response.json({ error: 'Invalid input', field: 'url', message: problem }, { status: 400 });
