@@ -24,7 +24,7 @@ const malformed = (message: string): BodyResult<never> => ({
 });
 
 /** The body's bytes, or null once it passes the limit (the rest is not read). */
-async function readLimited(request: Request, limit: number): Promise<Uint8Array | null> {
+async function readLimited(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer> | null> {
   const declared = Number(request.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > limit) return null;
   if (!request.body) return new Uint8Array(0);
