@@ -2,11 +2,14 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Db, Queryable } from './client';
+import { cliHistoryProblem, readSupabaseCliHistory } from './supabase-cli-history';
 
 /**
  * Applies supabase/migrations/*.sql in name order, each in its own transaction, and records
  * what it applied with a checksum. Applied files are append-only: an edited one is refused
- * with a message saying which, instead of silently diverging from the database.
+ * with a message saying which, before anything runs, instead of silently diverging from the
+ * database. Files that the Supabase CLI applied are adopted only if they still match the
+ * statements it recorded.
  */
 
 export const MIGRATIONS_DIR = resolve(process.cwd(), 'supabase', 'migrations');
@@ -41,20 +44,75 @@ export function readMigrations(dir = MIGRATIONS_DIR): MigrationFile[] {
   });
 }
 
+/**
+ * The runner's own table. On Supabase, default privileges grant ALL on every new public table
+ * to anon and authenticated; RLS alone does not stop TRUNCATE, so the grants are revoked here
+ * (every run, so a table made by an older runner loses them too). The roles may not exist
+ * yet on a fresh database: the first migration creates them.
+ */
+const BOOKKEEPING_SQL = `
+  create table if not exists public.tokenwarden_migrations (
+    name text primary key,
+    checksum text not null,
+    applied_at timestamptz not null default now()
+  );
+  -- Not for Supabase's API roles: with RLS on and no policy, they see and change nothing.
+  alter table public.tokenwarden_migrations enable row level security;
+  do $revoke$
+  declare
+    role_name text;
+  begin
+    foreach role_name in array array['anon', 'authenticated'] loop
+      if exists (select 1 from pg_roles where rolname = role_name) then
+        execute format('revoke all on table public.tokenwarden_migrations from %I', role_name);
+      end if;
+    end loop;
+  end
+  $revoke$;`;
+
+function editedProblem(file: MigrationFile, recorded: string): string {
+  return (
+    `Migration ${file.name} was edited after it was applied (recorded sha256 ${recorded.slice(0, 12)}…, ` +
+    `file now ${file.checksum.slice(0, 12)}…). Applied migrations are append-only: restore the file ` +
+    `and put the change in a new migration.`
+  );
+}
+
+/**
+ * Every reason the files on disk no longer match what this database applied: an edited file
+ * that the runner recorded, or one that the Supabase CLI applied with other statements.
+ */
+async function appliedProblems(db: Queryable, files: MigrationFile[]): Promise<string[]> {
+  const recorded = new Map(
+    (await db.query<{ name: string; checksum: string }>(`select name, checksum from public.tokenwarden_migrations`)).map(
+      (row) => [row.name, row.checksum],
+    ),
+  );
+  const cli = await readSupabaseCliHistory(db);
+  const problems: string[] = [];
+  for (const file of files) {
+    const checksum = recorded.get(file.name);
+    if (checksum !== undefined) {
+      if (checksum !== file.checksum) problems.push(editedProblem(file, checksum));
+      continue;
+    }
+    const statements = cli.get(file.name.slice(0, 14));
+    const problem = statements === undefined ? null : cliHistoryProblem(file, statements);
+    if (problem) problems.push(problem);
+  }
+  return problems;
+}
+
 export async function migrate(db: Db, options: { dir?: string; log?: (line: string) => void } = {}): Promise<MigrateResult> {
   const files = readMigrations(options.dir);
   const log = options.log ?? (() => undefined);
   await db.transaction(async (tx) => {
     // Under the same lock as the files below: two first-time migrators must not race here.
     await tx.query(`select pg_advisory_xact_lock(hashtext('tokenwarden_migrations'))`);
-    await tx.exec(`
-      create table if not exists public.tokenwarden_migrations (
-        name text primary key,
-        checksum text not null,
-        applied_at timestamptz not null default now()
-      );
-      -- Not for Supabase's API roles: with RLS on and no policy, they see and change nothing.
-      alter table public.tokenwarden_migrations enable row level security;`);
+    await tx.exec(BOOKKEEPING_SQL);
+    // Before anything runs: an edited file refuses the whole migration, not just what follows it.
+    const problems = await appliedProblems(tx, files);
+    if (problems.length > 0) throw new MigrationError(problems.join('\n'));
   });
 
   const result: MigrateResult = { applied: [], alreadyApplied: [] };
@@ -67,17 +125,14 @@ export async function migrate(db: Db, options: { dir?: string; log?: (line: stri
         [file.name],
       );
       if (row) {
-        if (row.checksum !== file.checksum) {
-          throw new MigrationError(
-            `Migration ${file.name} was edited after it was applied (recorded sha256 ${row.checksum.slice(0, 12)}…, ` +
-              `file now ${file.checksum.slice(0, 12)}…). Applied migrations are append-only: restore the file ` +
-              `and put the change in a new migration.`,
-          );
-        }
+        if (row.checksum !== file.checksum) throw new MigrationError(editedProblem(file, row.checksum));
         return true;
       }
-      if (await appliedBySupabaseCli(tx, file.name)) {
-        // `supabase db push` applied it already: adopt it rather than run it twice.
+      const cli = (await readSupabaseCliHistory(tx)).get(file.name.slice(0, 14));
+      if (cli !== undefined) {
+        // `supabase db push` applied it already: adopt it rather than run it twice, if it still matches.
+        const problem = cliHistoryProblem(file, cli);
+        if (problem) throw new MigrationError(problem);
         await tx.query(`insert into public.tokenwarden_migrations (name, checksum) values ($1, $2)`, [
           file.name,
           file.checksum,
@@ -108,16 +163,4 @@ export async function migrate(db: Db, options: { dir?: string; log?: (line: stri
     }
   }
   return result;
-}
-
-/** Whether the Supabase CLI's own history (supabase_migrations) records this file's version. */
-async function appliedBySupabaseCli(tx: Queryable, name: string): Promise<boolean> {
-  const [table] = await tx.query<{ found: string | null }>(
-    `select to_regclass('supabase_migrations.schema_migrations')::text as found`,
-  );
-  if (!table?.found) return false;
-  const rows = await tx.query(`select 1 from supabase_migrations.schema_migrations where version = $1`, [
-    name.slice(0, 14),
-  ]);
-  return rows.length > 0;
 }

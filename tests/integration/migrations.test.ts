@@ -3,7 +3,9 @@ import { mkdtempSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, postgresAnswers, type TestDatabase } from '../support/database';
+import { createHash } from 'node:crypto';
 import { migrate, MIGRATIONS_DIR, MigrationError } from '../../lib/db/migrate';
+import type { Queryable } from '../../lib/db/client';
 
 const opened: TestDatabase[] = [];
 afterEach(async () => {
@@ -98,22 +100,133 @@ describe.each(engines)('migrations on %s', (engine) => {
   });
 });
 
+/**
+ * Statements as the Supabase CLI records them (pkg/parser SplitAndTrim): each without its
+ * surrounding whitespace and trailing semicolon. Where exactly it splits varies with the CLI
+ * version; splitting at every semicolon that ends a line is one such split.
+ */
+function cliStatements(sql: string): string[] {
+  return sql
+    .split(/;[ \t]*\n/)
+    .map((statement) => statement.trim().replace(/;+$/, '').trim())
+    .filter(Boolean);
+}
+
+/** What `supabase db push` leaves behind: the schema applied and its own history table. */
+async function pushWithSupabaseCli(db: Queryable, files: string[], statements: (name: string) => string[] | null) {
+  for (const name of files) await db.exec(readFileSync(join(MIGRATIONS_DIR, name), 'utf8'));
+  await db.exec(`create schema supabase_migrations;
+    create table supabase_migrations.schema_migrations (version text primary key, statements text[], name text)`);
+  for (const name of files) {
+    const recorded = statements(name);
+    await db.query(
+      `insert into supabase_migrations.schema_migrations (version, name, statements)
+       values ($1, $2, case when $3::jsonb is null then null else array(select jsonb_array_elements_text($3::jsonb)) end)`,
+      [name.slice(0, 14), name, recorded === null ? null : JSON.stringify(recorded)],
+    );
+  }
+}
+
+const migrationFiles = () => readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
+
+function copyOfMigrations(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tw-migrations-copy-'));
+  for (const name of readdirSync(MIGRATIONS_DIR)) writeFileSync(join(dir, name), readFileSync(join(MIGRATIONS_DIR, name)));
+  return dir;
+}
+
 describe('migrations after the Supabase CLI', () => {
   it('adopts files that `supabase db push` already applied instead of running them twice', async ({ skip }) => {
     if (!(await postgresAnswers())) skip('no PostgreSQL server here');
     const { db } = await fresh('postgres');
     const files = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
-    // What `supabase db push` leaves behind: the schema applied and its own history table.
-    for (const name of files) await db.exec(readFileSync(join(MIGRATIONS_DIR, name), 'utf8'));
-    await db.exec(`create schema supabase_migrations;
-      create table supabase_migrations.schema_migrations (version text primary key, statements text[], name text)`);
-    for (const name of files) {
-      await db.query(`insert into supabase_migrations.schema_migrations (version, name) values ($1, $2)`, [name.slice(0, 14), name]);
-    }
+    await pushWithSupabaseCli(db, files, (name) => cliStatements(readFileSync(join(MIGRATIONS_DIR, name), 'utf8')));
     const result = await migrate(db);
     expect(result.applied).toEqual([]);
     expect(result.alreadyApplied).toEqual(files);
     const recorded = await db.query<{ name: string }>(`select name from public.tokenwarden_migrations order by name`);
     expect(recorded.map((r) => r.name)).toEqual(files);
+  });
+});
+
+describe('migrations after the Supabase CLI, when the files changed', () => {
+  it('records the checksum of each file it adopts, the same as a file it runs', async ({ skip }) => {
+    if (!(await postgresAnswers())) skip('no PostgreSQL server here');
+    const { db } = await fresh('postgres');
+    const files = migrationFiles();
+    // The CLI version decides where statements split; a single statement per file must match too.
+    await pushWithSupabaseCli(db, files, (name) => [readFileSync(join(MIGRATIONS_DIR, name), 'utf8').trim().replace(/;$/, '')]);
+    await migrate(db);
+    const recorded = await db.query<{ name: string; checksum: string }>(`select name, checksum from public.tokenwarden_migrations order by name`);
+    expect(recorded).toEqual(
+      files.map((name) => ({ name, checksum: createHash('sha256').update(readFileSync(join(MIGRATIONS_DIR, name))).digest('hex') })),
+    );
+  });
+
+  it('refuses to adopt a file that differs from the statements the Supabase CLI applied, naming it', async ({ skip }) => {
+    if (!(await postgresAnswers())) skip('no PostgreSQL server here');
+    const { db } = await fresh('postgres');
+    const files = migrationFiles();
+    await pushWithSupabaseCli(db, files, (name) => cliStatements(readFileSync(join(MIGRATIONS_DIR, name), 'utf8')));
+    const dir = copyOfMigrations();
+    const edited = files[1]!;
+    writeFileSync(join(dir, edited), readFileSync(join(dir, edited), 'utf8').replace(/create index/i, 'create unique index'));
+    const failure = migrate(db, { dir });
+    await expect(failure).rejects.toBeInstanceOf(MigrationError);
+    await expect(failure).rejects.toThrow(new RegExp(`${edited} differs from what the Supabase CLI applied`));
+    // Refused before anything was adopted: the runner's first transaction, bookkeeping table and all, rolled back.
+    const [table] = await db.query<{ found: string | null }>(`select to_regclass('public.tokenwarden_migrations')::text as found`);
+    expect(table?.found).toBeNull();
+  });
+
+  it('refuses to adopt a file whose CLI history holds no statements to check it against, naming it', async ({ skip }) => {
+    if (!(await postgresAnswers())) skip('no PostgreSQL server here');
+    const { db } = await fresh('postgres');
+    const files = migrationFiles();
+    const bare = files[0]!;
+    await pushWithSupabaseCli(db, files, (name) => (name === bare ? null : cliStatements(readFileSync(join(MIGRATIONS_DIR, name), 'utf8'))));
+    await expect(migrate(db)).rejects.toThrow(new RegExp(`${bare}: the Supabase CLI history .* without its statements`));
+  });
+
+  it('still adopts a file whose only changes are whitespace the CLI does not keep', async ({ skip }) => {
+    if (!(await postgresAnswers())) skip('no PostgreSQL server here');
+    const { db } = await fresh('postgres');
+    const files = migrationFiles();
+    await pushWithSupabaseCli(db, files, (name) =>
+      cliStatements(readFileSync(join(MIGRATIONS_DIR, name), 'utf8')).map((statement) => `  ${statement}\n`),
+    );
+    const result = await migrate(db);
+    expect(result.applied).toEqual([]);
+  });
+});
+
+describe.each(engines)('applied checksums on %s', (engine) => {
+  it('records every applied file with the sha256 of its content', async ({ skip }) => {
+    if (engine === 'postgres' && !(await postgresAnswers())) skip('no PostgreSQL server here');
+    const { db } = await fresh(engine);
+    await migrate(db);
+    const recorded = await db.query<{ name: string; checksum: string }>(`select name, checksum from public.tokenwarden_migrations order by name`);
+    expect(recorded).toEqual(
+      migrationFiles().map((name) => ({ name, checksum: createHash('sha256').update(readFileSync(join(MIGRATIONS_DIR, name))).digest('hex') })),
+    );
+  });
+
+  it('refuses an edited applied file before it applies anything else, naming it', async ({ skip }) => {
+    if (engine === 'postgres' && !(await postgresAnswers())) skip('no PostgreSQL server here');
+    const { db } = await fresh(engine);
+    const dir = copyOfMigrations();
+    await migrate(db, { dir });
+    const files = migrationFiles();
+    const edited = files[files.length - 1]!;
+    writeFileSync(join(dir, edited), `${readFileSync(join(dir, edited), 'utf8')}\ncreate table public.sneaked_in (id int);\n`);
+    // A new file that sorts before the edited one (a branch merged late) must not run either.
+    const newer = `${String(BigInt(edited.slice(0, 14)) - 1n)}_merged_late.sql`;
+    writeFileSync(join(dir, newer), `create table public.merged_late (id int);`);
+    const failure = migrate(db, { dir });
+    await expect(failure).rejects.toThrow(new RegExp(`${edited} was edited after it was applied`));
+    const [row] = await db.query<{ merged: string | null; sneaked: string | null }>(
+      `select to_regclass('public.merged_late')::text as merged, to_regclass('public.sneaked_in')::text as sneaked`,
+    );
+    expect(row).toEqual({ merged: null, sneaked: null });
   });
 });
