@@ -89,7 +89,8 @@ describe.skipIf(!hasPostgres)('the operator CLI', () => {
             'npx',
             ['tsx', 'scripts/tokenwarden.ts', 'migrate', '--json'],
             {
-              cwd: '/work/main',
+              // This checkout's own CLI and migrations, wherever it lives.
+              cwd: join(import.meta.dirname, '..', '..'),
               env: { ...process.env, DATABASE_URL: child.url!, TOKEN_ENCRYPTION_KEYS: KEYS, TOKENWARDEN_DATA_DIR: join(dir, 'data') },
               timeout: 60_000,
             },
