@@ -6,6 +6,7 @@ import type { ProviderProfile } from '../providers/schema';
 import type { ImportEntry } from './entry-schema';
 import { ImportValidationError, type ImportProblem } from './validate';
 import { usersTableIsOwned } from '../db/users';
+import { recordAudit } from '../db/audit-log';
 
 export interface ImportResult {
   imported: number;
@@ -78,15 +79,15 @@ export async function importConnections(db: Db, entries: ImportEntry[], options:
 
     const perOrganization = new Map<string | null, number>();
     for (const row of rows) perOrganization.set(row.organization_id, (perOrganization.get(row.organization_id) ?? 0) + 1);
-    await tx.query(
-      `insert into public.audit_log (organization_id, actor, action, target_type, metadata)
-       select (x->>'organization_id')::uuid, $2, 'integrations.imported', 'integration',
-              jsonb_build_object('count', (x->>'count')::int)
-       from jsonb_array_elements($1::jsonb) as x`,
-      [
-        JSON.stringify([...perOrganization].map(([organization_id, count]) => ({ organization_id, count }))),
-        options.actor ?? 'cli:import',
-      ],
+    await recordAudit(
+      tx,
+      [...perOrganization].map(([organizationId, count]) => ({
+        organizationId,
+        actor: options.actor ?? 'cli:import',
+        action: 'integrations.imported',
+        targetType: 'integration',
+        metadata: { count },
+      })),
     );
     return { imported: rows.length, ids: rows.map((row) => row.id) };
   });

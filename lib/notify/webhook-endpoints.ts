@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { Queryable } from '../db/client';
+import type { Db, Queryable } from '../db/client';
+import { recordAudit, type AuditActor } from '../db/audit-log';
 import type { KeyRing } from '../crypto/key-ring';
 import { WEBHOOK_EVENT_TYPES } from './webhook-events';
 import { webhookSecretContext } from './webhook-secrets';
@@ -8,7 +9,8 @@ import { isLoopbackHost, isPrivateAddress } from '../net/addresses';
 
 /**
  * Webhook endpoints of an organization. The signing secret (Standard Webhooks `whsec_`
- * form) is shown once, at creation, and stored sealed with the key ring.
+ * form) is shown once, at creation, and stored sealed with the key ring. Creating and
+ * deleting one writes an audit_log row in the same transaction.
  */
 
 export const webhookEndpointInputSchema = z.strictObject({
@@ -48,19 +50,34 @@ export interface CreatedWebhookEndpoint {
   secret: string;
 }
 
+/**
+ * What the audit log keeps of an endpoint: where it points and what it hears. Never the
+ * signing secret, and of the URL only its origin: receivers often put a token of their own
+ * in the path or query, and the audit log outlives the endpoint.
+ */
+function auditedEndpoint(url: string, events: string[]): Record<string, unknown> {
+  return { origin: new URL(url).origin, events };
+}
+
 export async function createWebhookEndpoint(
-  db: Queryable,
+  db: Db,
   keyRing: KeyRing,
   organizationId: string,
   input: z.output<typeof webhookEndpointInputSchema>,
+  by: AuditActor,
 ): Promise<CreatedWebhookEndpoint> {
   const id = randomUUID();
   const secret = `whsec_${randomBytes(32).toString('base64')}`;
-  await db.query(
-    `insert into public.webhook_endpoints (id, organization_id, url, secret_encrypted, secret_key_id, events, description)
-     values ($1, $2, $3, $4, $5, array(select jsonb_array_elements_text($6::jsonb)), $7)`,
-    [id, organizationId, input.url, keyRing.encrypt(secret, webhookSecretContext(id)), keyRing.activeKeyId, JSON.stringify(input.events), input.description ?? null],
-  );
+  await db.transaction(async (tx) => {
+    await tx.query(
+      `insert into public.webhook_endpoints (id, organization_id, url, secret_encrypted, secret_key_id, events, description)
+       values ($1, $2, $3, $4, $5, array(select jsonb_array_elements_text($6::jsonb)), $7)`,
+      [id, organizationId, input.url, keyRing.encrypt(secret, webhookSecretContext(id)), keyRing.activeKeyId, JSON.stringify(input.events), input.description ?? null],
+    );
+    await recordAudit(tx, [
+      { ...by, organizationId, action: 'webhook_endpoint.created', targetType: 'webhook_endpoint', targetId: id, metadata: auditedEndpoint(input.url, input.events) },
+    ]);
+  });
   return { id, organization_id: organizationId, url: input.url, events: input.events, description: input.description ?? null, enabled: true, secret };
 }
 
@@ -83,9 +100,18 @@ export function listWebhookEndpoints(db: Queryable, organizationId: string): Pro
   );
 }
 
-export async function deleteWebhookEndpoint(db: Queryable, organizationId: string, id: string): Promise<boolean> {
-  const rows = await db.query(`delete from public.webhook_endpoints where id = $1 and organization_id = $2 returning id`, [id, organizationId]);
-  return rows.length > 0;
+export async function deleteWebhookEndpoint(db: Db, organizationId: string, id: string, by: AuditActor): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [deleted] = await tx.query<{ url: string; events: string[] }>(
+      `delete from public.webhook_endpoints where id = $1 and organization_id = $2 returning url, events`,
+      [id, organizationId],
+    );
+    if (!deleted) return false;
+    await recordAudit(tx, [
+      { ...by, organizationId, action: 'webhook_endpoint.deleted', targetType: 'webhook_endpoint', targetId: id, metadata: auditedEndpoint(deleted.url, deleted.events) },
+    ]);
+    return true;
+  });
 }
 
 /** Whether the user may manage this organization's webhooks (owners and admins). */

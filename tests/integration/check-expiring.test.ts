@@ -95,6 +95,7 @@ describe('the daily expiry check', () => {
       h.keyRing,
       org,
       webhookEndpointInputSchema.parse({ url: 'https://hooks.example.com/tw', events: ['integration.expiring'] }),
+      { actor: 'test:check-expiring' },
     );
     const id = await h.seed({ provider: 'facebook', refreshToken: null, expiresIn: 86_400 / 2, organizationId: org });
     const summary = await runCheckExpiring(h.deps(), { days: 7, autoRefresh: false });

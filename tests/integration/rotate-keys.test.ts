@@ -288,6 +288,7 @@ describe('rotating the webhook signing secrets with the tokens', () => {
         new KeyRing([oldKey]),
         org,
         webhookEndpointInputSchema.parse({ url: 'https://hooks.example.com/tw' }),
+        { actor: 'test:rotate-keys' },
       );
       const result = await rotateKeys(t.db, new KeyRing([newKey, oldKey]));
       expect(result.webhookSecretsRotated).toBe(1);

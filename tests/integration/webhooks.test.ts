@@ -77,7 +77,7 @@ async function organization(label: string): Promise<{ orgId: string; ownerId: st
 }
 
 async function endpoint(orgId: string, url: string, events: string[]): Promise<CreatedWebhookEndpoint> {
-  const created = await createWebhookEndpoint(h.t.db, h.keyRing, orgId, webhookEndpointInputSchema.parse({ url, events }));
+  const created = await createWebhookEndpoint(h.t.db, h.keyRing, orgId, webhookEndpointInputSchema.parse({ url, events }), { actor: 'test:webhooks' });
   secrets.add(created.secret);
   return created;
 }
@@ -367,7 +367,7 @@ describe('retries', () => {
     expect(row.next_attempt_at.getTime()).toBeGreaterThan(Date.now());
 
     // Deleting the endpoint takes its pending deliveries with it (and keeps later passes clean).
-    expect(await deleteWebhookEndpoint(h.t.db, orgId, hook.id)).toBe(true);
+    expect(await deleteWebhookEndpoint(h.t.db, orgId, hook.id, { actor: 'test:webhooks' })).toBe(true);
     expect(await deliveriesOf(id)).toHaveLength(0);
   });
 });

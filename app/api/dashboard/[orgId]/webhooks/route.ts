@@ -9,6 +9,7 @@ import {
   webhookEndpointInputSchema,
 } from '@/lib/notify/webhook-endpoints';
 import { getEnv } from '@/lib/env';
+import { userActor } from '@/lib/db/audit-log';
 import { requireApiUser } from '@/app/_server/current-user';
 import { badRequest } from '@/app/_server/responses';
 import { readJsonBody } from '@/lib/http/read-body';
@@ -25,7 +26,7 @@ async function authorize(request: Request, context: { params: Promise<{ orgId: s
   const db = await getDb();
   // Not an owner or admin of it: indistinguishable from an organization that does not exist.
   if (!(await canManageWebhooks(db, parsed.data.orgId, user.id))) return Response.json({ error: 'Not found' }, { status: 404 });
-  return { db, orgId: parsed.data.orgId };
+  return { db, orgId: parsed.data.orgId, userId: user.id };
 }
 
 /** The organization's webhook endpoints (owners and admins), without secrets. */
@@ -45,6 +46,6 @@ export async function POST(request: Request, context: { params: Promise<{ orgId:
   if (!parsed.success) return badRequest(parsed.error);
   const problem = getEnv().NODE_ENV === 'production' ? productionDestinationProblem(parsed.data.url) : null;
   if (problem) return Response.json({ error: 'Invalid input', field: 'url', message: problem }, { status: 400 });
-  const created = await createWebhookEndpoint(allowed.db, getKeyRing(), allowed.orgId, parsed.data);
+  const created = await createWebhookEndpoint(allowed.db, getKeyRing(), allowed.orgId, parsed.data, userActor(allowed.userId));
   return Response.json(created, { status: 201, headers: { 'cache-control': 'no-store' } });
 }

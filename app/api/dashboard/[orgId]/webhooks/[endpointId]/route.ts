@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { getDb } from '@/lib/db';
 import { canManageWebhooks, deleteWebhookEndpoint } from '@/lib/notify/webhook-endpoints';
+import { userActor } from '@/lib/db/audit-log';
 import { requireApiUser } from '@/app/_server/current-user';
 import { badRequest } from '@/app/_server/responses';
 
@@ -15,7 +16,7 @@ export async function DELETE(request: Request, context: { params: Promise<{ orgI
   if (!parsed.success) return badRequest(parsed.error);
   const db = await getDb();
   if (!(await canManageWebhooks(db, parsed.data.orgId, user.id))) return Response.json({ error: 'Not found' }, { status: 404 });
-  const deleted = await deleteWebhookEndpoint(db, parsed.data.orgId, parsed.data.endpointId);
+  const deleted = await deleteWebhookEndpoint(db, parsed.data.orgId, parsed.data.endpointId, userActor(user.id));
   if (!deleted) return Response.json({ error: 'Not found', field: 'endpointId' }, { status: 404 });
   return Response.json({ ok: true, id: parsed.data.endpointId });
 }
