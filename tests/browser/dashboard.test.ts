@@ -11,6 +11,8 @@ describe.runIf(chromiumAvailable())('the dashboard in Chromium', () => {
   let server: RunningServer;
   let browser: Browser;
   let page: Page;
+  const cspViolations: string[] = [];
+  const documentPolicies: string[] = [];
 
   beforeAll(async () => {
     const port = await freePort();
@@ -28,6 +30,13 @@ describe.runIf(chromiumAvailable())('the dashboard in Chromium', () => {
     });
     browser = await launchBrowser();
     page = await browser.newPage();
+    // Anything the Content-Security-Policy blocks is reported on the console.
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+    page.on('response', (response) => {
+      if (response.request().resourceType() === 'document') documentPolicies.push(response.headers()['content-security-policy'] ?? '');
+    });
   }, 180_000);
 
   afterAll(async () => {
@@ -75,4 +84,13 @@ describe.runIf(chromiumAvailable())('the dashboard in Chromium', () => {
     const html = await page.locator('iframe').getAttribute('srcdoc');
     expect(html).toContain('/reconnect');
   }, 90_000);
+
+  it('works under the Content-Security-Policy: every page carries it and nothing was blocked', async () => {
+    // The rendered email in the sandboxed frame inherits the policy: its inline styles must still apply.
+    const frame = page.frameLocator('iframe');
+    await expect.poll(() => frame.locator('body').innerText(), { timeout: 10_000 }).toMatch(/reconnect/i);
+    expect(documentPolicies.length).toBeGreaterThan(0);
+    for (const policy of documentPolicies) expect(policy).toMatch(/frame-ancestors 'none'/);
+    expect(cspViolations).toEqual([]);
+  }, 30_000);
 });

@@ -131,6 +131,33 @@ describe('the production server (next build + next start)', () => {
     expect(response.headers['set-cookie']).toBeUndefined();
   });
 
+  it('sends the security headers on pages, redirects, API answers and not-found pages', async () => {
+    const responses = [
+      await request(server.url).get('/sign-in'),
+      await request(server.url).get('/').redirects(0),
+      await request(server.url).get('/api/cron/token-refresh'),
+      await request(server.url).get('/no-such-page'),
+      await request(server.url).post('/api/auth/local-sign-in').set('Origin', server.url).type('form').send({ email: 'x@example.com' }),
+    ];
+    expect(responses.map((response) => response.status)).toEqual([200, 307, 401, 404, 403]);
+    for (const response of responses) {
+      const where = `${response.req.method} ${response.req.path}`;
+      const csp = String(response.headers['content-security-policy']);
+      const directives = new Map(csp.split(';').map((directive) => {
+        const [name, ...values] = directive.trim().split(/\s+/);
+        return [name, values] as const;
+      }));
+      expect(directives.get('frame-ancestors'), where).toEqual(["'none'"]);
+      expect(directives.get('default-src'), where).toEqual(["'self'"]);
+      expect(directives.get('object-src'), where).toEqual(["'none'"]);
+      // Production never allows eval; only `next dev` needs it.
+      expect(directives.get('script-src'), where).not.toContain("'unsafe-eval'");
+      expect(response.headers['x-frame-options'], where).toBe('DENY');
+      expect(response.headers['x-content-type-options'], where).toBe('nosniff');
+      expect(response.headers['referrer-policy'], where).toBe('same-origin');
+    }
+  });
+
   it('does not advertise the framework', async () => {
     const response = await request(server.url).get('/sign-in');
     expect(response.headers['x-powered-by']).toBeUndefined();
