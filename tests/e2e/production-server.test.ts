@@ -132,16 +132,19 @@ describe('the production server (next build + next start)', () => {
   });
 
   it('sends the security headers on pages, redirects, API answers and not-found pages', async () => {
-    const responses = [
-      await request(server.url).get('/sign-in'),
-      await request(server.url).get('/').redirects(0),
-      await request(server.url).get('/api/cron/token-refresh'),
-      await request(server.url).get('/no-such-page'),
-      await request(server.url).post('/api/auth/local-sign-in').set('Origin', server.url).type('form').send({ email: 'x@example.com' }),
-    ];
-    expect(responses.map((response) => response.status)).toEqual([200, 307, 401, 404, 403]);
-    for (const response of responses) {
-      const where = `${response.req.method} ${response.req.path}`;
+    const responses = {
+      'GET /sign-in': await request(server.url).get('/sign-in'),
+      'GET /': await request(server.url).get('/').redirects(0),
+      'GET /api/cron/token-refresh': await request(server.url).get('/api/cron/token-refresh'),
+      'GET /no-such-page': await request(server.url).get('/no-such-page'),
+      'POST /api/auth/local-sign-in': await request(server.url)
+        .post('/api/auth/local-sign-in')
+        .set('Origin', server.url)
+        .type('form')
+        .send({ email: 'x@example.com' }),
+    };
+    expect(Object.values(responses).map((response) => response.status)).toEqual([200, 307, 401, 404, 403]);
+    for (const [where, response] of Object.entries(responses)) {
       const csp = String(response.headers['content-security-policy']);
       const directives = new Map(csp.split(';').map((directive) => {
         const [name, ...values] = directive.trim().split(/\s+/);
