@@ -8,7 +8,6 @@ import {
   productionDestinationProblem,
   webhookEndpointInputSchema,
 } from '@/lib/notify/webhook-endpoints';
-import { getEnv } from '@/lib/env';
 import { requireApiUser } from '@/app/_server/current-user';
 import { badRequest } from '@/app/_server/responses';
 
@@ -42,7 +41,8 @@ export async function POST(request: Request, context: { params: Promise<{ orgId:
   if (body === undefined) return Response.json({ error: 'Invalid input', field: null, message: 'body must be JSON' }, { status: 400 });
   const parsed = webhookEndpointInputSchema.safeParse(body);
   if (!parsed.success) return badRequest(parsed.error);
-  const problem = getEnv().NODE_ENV === 'production' ? productionDestinationProblem(parsed.data.url) : null;
+  // Deliveries never reach private networks (lib/notify/deps.ts): say so now, not at the first delivery.
+  const problem = productionDestinationProblem(parsed.data.url);
   if (problem) return Response.json({ error: 'Invalid input', field: 'url', message: problem }, { status: 400 });
   const created = await createWebhookEndpoint(allowed.db, getKeyRing(), allowed.orgId, parsed.data);
   return Response.json(created, { status: 201, headers: { 'cache-control': 'no-store' } });
