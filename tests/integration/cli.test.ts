@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { createTestDatabase, postgresAnswers, type TestDatabase } from '../support/database';
 import { runCli } from '../../lib/cli/run';
 import { MIGRATIONS_DIR } from '../../lib/db/migrate';
@@ -89,7 +89,8 @@ describe.skipIf(!hasPostgres)('the operator CLI', () => {
             'npx',
             ['tsx', 'scripts/tokenwarden.ts', 'migrate', '--json'],
             {
-              cwd: '/work/main',
+              // This checkout's own scripts and migrations.
+              cwd: resolvePath(import.meta.dirname, '..', '..'),
               env: { ...process.env, DATABASE_URL: child.url!, TOKEN_ENCRYPTION_KEYS: KEYS, TOKENWARDEN_DATA_DIR: join(dir, 'data') },
               timeout: 60_000,
             },
