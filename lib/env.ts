@@ -109,7 +109,7 @@ export const envSchema = z.object({
       const flag = value?.trim() ?? '';
       if (flag === '' || flag === '0') return false;
       if (flag === '1') return true;
-      ctx.addIssue({ code: 'custom', message: 'must be 1 (allow the local sign-in) or unset' });
+      ctx.addIssue({ code: 'custom', message: 'must be 1 (allow the local sign-in), 0 or unset' });
       return z.NEVER;
     }),
   /** Where the embedded database and generated dev secrets live. */

@@ -107,12 +107,16 @@ describe('Supabase sessions', () => {
     const otherClaims = Buffer.from(JSON.stringify({ sub: user.id, email: 'ops@example.com', exp: 4102444800 })).toString('base64url');
     const junk = Buffer.from('not json').toString('base64url');
     const unknownAlg = Buffer.from(JSON.stringify({ alg: 'PS256', kid: 'x' })).toString('base64url');
+    // The project's EC key id under an RSA algorithm: WebCrypto refuses the key.
+    const { kid } = JSON.parse(Buffer.from(header!, 'base64url').toString()) as { kid: string };
+    const wrongAlg = Buffer.from(JSON.stringify({ alg: 'RS256', kid, typ: 'JWT' })).toString('base64url');
     for (const token of [
       auth.accessToken(user, { forged: true }),
       auth.accessToken(user, { alg: 'HS256', forged: true }),
       `${header}.${otherClaims}.${signature}`,
       `${junk}.${junk}.${junk}`,
       `${unknownAlg}.${otherClaims}.${signature}`,
+      `${wrongAlg}.${otherClaims}.${signature}`,
       'not-a-jwt',
     ]) {
       expect(await resolve({ authorization: `Bearer ${token}` })).toBeNull();
