@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import type { ReactNode } from 'react';
 import Link from 'next/link';
+import { DevMailboxLink } from './_components/dev-mailbox-link';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -19,7 +20,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           <nav className="nav">
             <Link href="/">Connections</Link>
             <Link href="/#notifications">Notifications</Link>
-            {process.env.NODE_ENV === 'production' ? null : <Link href="/dev/mailbox">Dev mailbox</Link>}
+            <DevMailboxLink />
             <Link href="/admin">Operators</Link>
           </nav>
         </header>

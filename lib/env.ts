@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { localAuthRefusals } from './auth/local-auth';
 
 /**
  * Configuration (CONTRACTS §2), parsed once with zod. A wrong value stops start-up with
@@ -95,6 +96,22 @@ const absoluteUrl = (allowed: string[]) =>
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: absoluteUrl(['postgres:', 'postgresql:']),
+  /** postgres.js connects here when DATABASE_URL names no host; read to know where the database is. */
+  PGHOST: optionalString,
+  /** Set by Vercel on every deployment (Preview included): signals that this is not a developer's machine. */
+  VERCEL: optionalString,
+  VERCEL_ENV: optionalString,
+  /** `1` allows the local sign-in (the demo sets it); refused on deployments and shared databases (lib/auth/local-auth.ts). */
+  TOKENWARDEN_LOCAL_AUTH: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const flag = value?.trim() ?? '';
+      if (flag === '' || flag === '0') return false;
+      if (flag === '1') return true;
+      ctx.addIssue({ code: 'custom', message: 'must be 1 (allow the local sign-in), 0 or unset' });
+      return z.NEVER;
+    }),
   /** Where the embedded database and generated dev secrets live. */
   TOKENWARDEN_DATA_DIR: optionalString,
   CRON_SECRET: optionalString.refine((value) => value === undefined || value.length >= 16, {
@@ -176,6 +193,14 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   }
   if (Boolean(env.KV_REST_API_URL) !== Boolean(env.KV_REST_API_TOKEN)) {
     problems.push('KV_REST_API_URL and KV_REST_API_TOKEN: set both or neither');
+  }
+  const refusals = env.TOKENWARDEN_LOCAL_AUTH ? localAuthRefusals(env) : [];
+  if (refusals.length > 0) {
+    // Said at start, not found out later: the flag asks for something this place must not have.
+    problems.push(
+      `TOKENWARDEN_LOCAL_AUTH: refused because ${refusals.join(' and ')}; the local sign-in lets anyone act as any user, ` +
+        'so it runs only outside deployments against a database on this machine (unset TOKENWARDEN_LOCAL_AUTH here)',
+    );
   }
   if (problems.length > 0) throw new EnvError(problems);
   return env;

@@ -19,7 +19,8 @@ import { readCrons, startScheduler } from '../lib/demo/scheduler';
  *    live a few minutes, with rotating refresh tokens; its state persists in .data/.
  * 2. The data folder is migrated and seeded with connections holding real tokens from it
  *    (one whose grant is revoked), then closed: one PGlite folder, one process.
- * 3. The app runs in development mode, with the seeded providers pointed at the local server.
+ * 3. The app runs in development mode, with the seeded providers pointed at the local server
+ *    and the local sign-in on (TOKENWARDEN_LOCAL_AUTH=1, refused at start on a deployment).
  * 4. A scheduler calls the cron routes of vercel.json as Vercel would; the 5-minute refresh
  *    runs every DEMO_TICK_SECONDS (default 30) so a visitor sees it work.
  */
@@ -86,6 +87,8 @@ async function prepare(): Promise<{ env: Record<string, string>; oauth: LocalOAu
     TOKENWARDEN_DATA_DIR: dir,
     TOKENWARDEN_PROVIDERS_FILE: writeProvidersFile(dir, oauth, secrets.OAUTH_CLIENT_SECRET),
     APP_URL: process.env.APP_URL ?? `http://localhost:${PORT}`,
+    // The demo is signed into by picking a user; lib/env.ts refuses this if the database is not on this machine.
+    TOKENWARDEN_LOCAL_AUTH: '1',
     // The demo owner is also the operator, so the admin page and operator emails show.
     OPERATOR_EMAILS: process.env.OPERATOR_EMAILS ?? 'dana@demo.tokenwarden.dev',
   };

@@ -2,16 +2,17 @@ import { notFound, redirect } from 'next/navigation';
 import { getEnv } from '@/lib/env';
 import { getDb } from '@/lib/db';
 import { listOperatorAlerts } from '@/lib/notify/outbox-queries';
+import { isOperator } from '@/lib/auth/operators';
 import { getCurrentUser } from '../_server/current-user';
 
 export const dynamic = 'force-dynamic';
 
-/** Operators (OPERATOR_EMAILS) see the alerts meant for them: configuration and outages. */
+/** Operators (OPERATOR_EMAILS, verified: lib/auth/operators.ts) see the alerts meant for them: configuration and outages. */
 export default async function AdminPage() {
   const user = await getCurrentUser();
   if (!user) redirect('/sign-in');
-  if (!getEnv().OPERATOR_EMAILS.includes(user.email.toLowerCase())) notFound();
   const db = await getDb();
+  if (!(await isOperator(db, user.id, getEnv().OPERATOR_EMAILS))) notFound();
   const alerts = await listOperatorAlerts(db);
   const failing = await db.query<{ provider: string; status: string; auth: number; transient: number; n: number }>(
     `select provider, status, sum(consecutive_failures)::int as auth, sum(consecutive_transient_failures)::int as transient, count(*)::int as n

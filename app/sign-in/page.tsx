@@ -1,18 +1,25 @@
 import { redirect } from 'next/navigation';
 import { getEnv } from '@/lib/env';
 import { getDb } from '@/lib/db';
-import { localSignInAllowed } from '@/lib/auth/local-session';
+import { localSignInAllowed } from '@/lib/auth/local-auth';
 import { getCurrentUser } from '../_server/current-user';
 
 export const dynamic = 'force-dynamic';
 
 export default async function SignInPage() {
   if (await getCurrentUser()) redirect('/');
-  if (!localSignInAllowed(getEnv().NODE_ENV)) {
+  const env = getEnv();
+  if (!localSignInAllowed(env)) {
     return (
       <div className="card">
         <h1>Sign in</h1>
-        <p className="muted">This deployment signs users in with Supabase Auth. Local sign-in is disabled in production.</p>
+        <p className="muted">
+          {env.SUPABASE_URL
+            ? 'This deployment signs users in with Supabase Auth: sign in to the app that uses it, then come back.'
+            : 'No sign-in is configured: set SUPABASE_URL and SUPABASE_ANON_KEY to sign in with Supabase Auth.'}{' '}
+          Local sign-in is disabled in production and on deployments; on your own machine, with its own database,
+          TOKENWARDEN_LOCAL_AUTH=1 turns it on (npm run demo does).
+        </p>
       </div>
     );
   }
@@ -24,7 +31,7 @@ export default async function SignInPage() {
   return (
     <div className="card">
       <h1>Sign in</h1>
-      <p className="muted">Local sign-in for the embedded demo and development. Production refuses it.</p>
+      <p className="muted">Local sign-in for the embedded demo and development (TOKENWARDEN_LOCAL_AUTH=1). Deployments refuse it.</p>
       <ul className="users">
         {users.map((user, index) => (
           <li key={user.email}>

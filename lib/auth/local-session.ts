@@ -3,17 +3,14 @@ import type { KeyRing } from '../crypto/key-ring';
 
 /**
  * The embedded demo's local sign-in: a signed cookie holding a user id and an expiry.
- * Never accepted when NODE_ENV=production; deployments sign in with Supabase Auth.
+ * Accepted only where lib/auth/local-auth.ts allows the local sign-in; deployments sign in
+ * with Supabase Auth.
  * The signing key is derived (HKDF) from the active encryption key, so there is no extra
  * secret to configure and no key used for two purposes.
  */
 
 export const LOCAL_SESSION_COOKIE = 'tw_local_session';
 export const LOCAL_SESSION_TTL_SECONDS = 12 * 3600;
-
-export function localSignInAllowed(nodeEnv: string | undefined): boolean {
-  return nodeEnv !== 'production';
-}
 
 function signingKey(keyRing: KeyRing): Buffer {
   return Buffer.from(hkdfSync('sha256', keyRing.activeKey(), Buffer.alloc(0), 'tokenwarden local session v1', 32));

@@ -1,14 +1,15 @@
-import { createServerClient } from '@supabase/ssr';
 import type { Env } from '../env';
 import type { KeyRing } from '../crypto/key-ring';
 import type { Queryable } from '../db/client';
-import { LOCAL_SESSION_COOKIE, localSignInAllowed, readLocalSession } from './local-session';
+import { LOCAL_SESSION_COOKIE, readLocalSession } from './local-session';
+import { localSignInAllowed, type LocalAuthEnv } from './local-auth';
+import { sessionCookieAccessToken, verifySupabaseAccessToken } from './supabase-session';
 
 /**
- * Who is asking. On a deployment, Supabase Auth: its session cookies (set by @supabase/ssr
- * in the host app on the same project) or an `Authorization: Bearer <access token>` from an
- * API client, verified by Supabase Auth itself. In development and the demo, the signed
- * local session cookie; never in production.
+ * Who is asking. On a deployment, Supabase Auth: the access token of its session cookie (set
+ * by @supabase/ssr in the host app on the same project) or of an `Authorization: Bearer`
+ * header from an API client, verified and never refreshed (lib/auth/supabase-session.ts).
+ * With TOKENWARDEN_LOCAL_AUTH=1 on a developer's machine, the signed local session cookie.
  */
 
 export interface SessionUser {
@@ -24,7 +25,7 @@ export interface SessionInput {
 }
 
 export interface SessionDeps {
-  env: Pick<Env, 'NODE_ENV' | 'SUPABASE_URL' | 'SUPABASE_ANON_KEY'>;
+  env: LocalAuthEnv & Pick<Env, 'SUPABASE_URL' | 'SUPABASE_ANON_KEY'>;
   keyRing: KeyRing;
   db: Queryable;
 }
@@ -32,20 +33,13 @@ export interface SessionDeps {
 export async function resolveSessionUser(input: SessionInput, deps: SessionDeps): Promise<SessionUser | null> {
   const { env } = deps;
   if (env.SUPABASE_URL && env.SUPABASE_ANON_KEY) {
-    const supabase = createServerClient(env.SUPABASE_URL, env.SUPABASE_ANON_KEY, {
-      cookies: {
-        getAll: () => input.cookies,
-        // Refreshed session cookies are the host app's to write (its middleware); reads only here.
-        setAll: () => undefined,
-      },
-    });
+    const project = { url: env.SUPABASE_URL, anonKey: env.SUPABASE_ANON_KEY };
     const bearer = input.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
-    const { data, error } = bearer ? await supabase.auth.getUser(bearer) : await supabase.auth.getUser();
-    if (!error && data.user?.id && data.user.email) {
-      return { id: data.user.id, email: data.user.email, via: bearer ? 'supabase_bearer' : 'supabase_cookie' };
-    }
+    const token = bearer ?? (await sessionCookieAccessToken(project.url, input.cookies));
+    const identity = token ? await verifySupabaseAccessToken(project, token) : null;
+    if (identity) return { ...identity, via: bearer ? 'supabase_bearer' : 'supabase_cookie' };
   }
-  if (localSignInAllowed(env.NODE_ENV)) {
+  if (localSignInAllowed(env)) {
     const cookie = input.cookies.find((c) => c.name === LOCAL_SESSION_COOKIE)?.value;
     const userId = readLocalSession(deps.keyRing, cookie);
     if (userId) {

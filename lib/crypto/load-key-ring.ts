@@ -9,14 +9,22 @@ import { dataDir } from '../data-dir';
 const DEV_KEY_FILE = 'encryption-keys';
 
 /**
- * The key ring from TOKEN_ENCRYPTION_KEYS. Outside production, when unset, a key is
- * generated once into the data folder so the demo and local development need no setup;
- * production refuses to start without keys (see lib/env.ts).
+ * The key ring from TOKEN_ENCRYPTION_KEYS. For the embedded database only (no DATABASE_URL,
+ * not production), when unset, a key is generated once into the data folder so the demo and
+ * local development need no setup. Never for a database server: a key generated on one
+ * machine would seal tokens in a database others share that nobody else could open, and
+ * lose them with that folder. Production refuses to start without keys (see lib/env.ts).
  */
 export function loadKeyRing(env: Env): KeyRing {
   if (env.TOKEN_ENCRYPTION_KEYS) return new KeyRing(env.TOKEN_ENCRYPTION_KEYS);
   if (env.NODE_ENV === 'production') {
     throw new Error('TOKEN_ENCRYPTION_KEYS is required when NODE_ENV=production');
+  }
+  if (env.DATABASE_URL) {
+    throw new Error(
+      'TOKEN_ENCRYPTION_KEYS is required when DATABASE_URL is set (a key is generated only for the embedded database); ' +
+        'create one with `openssl rand -base64 32` and set TOKEN_ENCRYPTION_KEYS=<keyId>:<key>',
+    );
   }
   const dir = dataDir(env);
   const file = join(dir, DEV_KEY_FILE);

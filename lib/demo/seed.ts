@@ -97,6 +97,13 @@ export async function seedDemo(
   }
 
   await db.transaction(async (tx) => {
+    // The demo's addresses are its own, so they count as confirmed: Dana, listed in the demo's
+    // OPERATOR_EMAILS, is then an operator (lib/auth/operators.ts). Imported users are not.
+    await tx.query(
+      `update auth.users set email_confirmed_at = $2
+       where lower(email) in (select value from jsonb_array_elements_text($1::jsonb))`,
+      [JSON.stringify(DEMO_USERS), now.toISOString()],
+    );
     // Lee manages the organization's integrations; Dana owns it (made owner by the import).
     await tx.query(
       `update public.organization_members m set role = 'member', can_manage_integrations = true

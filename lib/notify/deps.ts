@@ -13,7 +13,7 @@ export const DELIVER_TIME_BUDGET_MS = 45_000;
 export function createDeliverDeps(input: {
   db: Db;
   keyRing: KeyRing;
-  env: Pick<Env, 'NODE_ENV' | 'RESEND_API_KEY' | 'RESEND_BASE_URL' | 'EMAIL_FROM' | 'RESEND_MAX_PER_SECOND'>;
+  env: Pick<Env, 'RESEND_API_KEY' | 'RESEND_BASE_URL' | 'EMAIL_FROM' | 'RESEND_MAX_PER_SECOND'>;
 }): DeliverDeps {
   const { env } = input;
   return {
@@ -21,8 +21,9 @@ export function createDeliverDeps(input: {
     mailer: env.RESEND_API_KEY ? createResendMailer(env.RESEND_API_KEY, { baseUrl: env.RESEND_BASE_URL }) : null,
     emailFrom: env.EMAIL_FROM ?? null,
     keyRing: input.keyRing,
-    // Customers choose webhook URLs: in production they may not reach private networks.
-    fetch: createWebhookFetch({ allowPrivate: env.NODE_ENV !== 'production' }),
+    // Customers choose webhook URLs: they may never reach private networks, whatever NODE_ENV
+    // says. Only tests deliver to this machine, with a fetch of their own.
+    fetch: createWebhookFetch({ allowPrivate: false }),
     now: () => new Date(),
     random: Math.random,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

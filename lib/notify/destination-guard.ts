@@ -3,7 +3,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { isPrivateAddress } from '../net/addresses';
 
 /**
- * Webhook URLs are chosen by customers, so in production a delivery must never reach this
+ * Webhook URLs are chosen by customers, so a delivery must never reach this
  * deployment's own network: loopback, private, link-local (cloud metadata) and similar
  * ranges are refused, after DNS resolution too (a name that resolves, or re-resolves, to
  * such an address is refused at connect time).
@@ -31,7 +31,7 @@ function guardedLookup(
   });
 }
 
-/** The fetch webhook deliveries use: in production, public destinations only. */
+/** The fetch webhook deliveries use: public destinations only, unless a test allows private ones. */
 export function createWebhookFetch(options: { allowPrivate: boolean }): typeof fetch {
   if (options.allowPrivate) return globalThis.fetch;
   const dispatcher = new Agent({ connect: { lookup: guardedLookup as never } });

@@ -32,7 +32,7 @@ export const webhookEndpointInputSchema = z.strictObject({
 
 export type WebhookEndpointInput = z.input<typeof webhookEndpointInputSchema>;
 
-/** In production, an endpoint may not name a loopback or private address outright. */
+/** An endpoint may not name a loopback or private address outright (deliveries would be refused). */
 export function productionDestinationProblem(url: string): string | null {
   const { hostname } = new URL(url);
   if (isLoopbackHost(hostname) || isPrivateAddress(hostname)) return 'must not point at a loopback or private address';

@@ -74,6 +74,22 @@ describe('npm run demo', () => {
     expect(page.text).not.toContain('dana@acme.example');
   });
 
+  it('keeps the dev mailbox behind the sign-in', async () => {
+    const anonymous = await request(server.url).get('/dev/mailbox').redirects(0);
+    expect(anonymous.status).toBe(307);
+    expect(anonymous.headers.location).toMatch(/\/sign-in$/);
+    const signedIn = await request(server.url).get('/dev/mailbox').set('Cookie', await signIn('sam@demo.tokenwarden.dev'));
+    expect(signedIn.status).toBe(200);
+    expect(signedIn.text).toContain('Dev mailbox');
+  });
+
+  it("shows the operator page to the demo's operator, whose address the demo confirmed, and 404 to others", async () => {
+    const dana = await request(server.url).get('/admin').set('Cookie', await signIn('dana@demo.tokenwarden.dev'));
+    expect(dana.status).toBe(200);
+    expect(dana.text).toContain('Operator alerts');
+    expect((await request(server.url).get('/admin').set('Cookie', await signIn('sam@demo.tokenwarden.dev'))).status).toBe(404);
+  });
+
   it('refuses a sign-in posted from another site', async () => {
     const response = await request(server.url)
       .post('/api/auth/local-sign-in')

@@ -13,10 +13,13 @@ describe('notifications API (next start, Supabase Auth)', () => {
   let auth: MockSupabaseAuth;
   let alice: { id: string; email: string };
   let bob: { id: string; email: string };
+  let carol: { id: string; email: string };
+  let dave: { id: string; email: string };
   let bobNote: string;
   let aliceOrg: string;
   let bobOrg: string;
-  const aliceToken = 'alice-access-token';
+  // A legacy (HS256) project's access token: Supabase Auth itself verifies it.
+  let aliceToken: string;
 
   beforeAll(async () => {
     ensureBuild();
@@ -24,7 +27,13 @@ describe('notifications API (next start, Supabase Auth)', () => {
     auth = await startSupabaseAuthMock();
     alice = { id: await insertUser(t.db, 'alice@example.com'), email: 'alice@example.com' };
     bob = { id: await insertUser(t.db, 'bob@example.com'), email: 'bob@example.com' };
-    auth.issue(aliceToken, alice);
+    aliceToken = auth.accessToken(alice, { alg: 'HS256' });
+    // Operators: Alice is listed but never confirmed her address; Carol confirmed hers (listed
+    // in other letter case); Dave's is unconfirmed but app_metadata vouches for him; Bob is not listed.
+    carol = { id: await insertUser(t.db, 'carol@example.com'), email: 'carol@example.com' };
+    dave = { id: await insertUser(t.db, 'dave@example.com'), email: 'dave@example.com' };
+    await t.db.query(`update auth.users set email_confirmed_at = now() where id in ($1, $2)`, [carol.id, bob.id]);
+    await t.db.query(`update auth.users set raw_app_meta_data = '{"tokenwarden_role": "operator"}' where id = $1`, [dave.id]);
     const ring = testKeyRing();
     const integration = await insertIntegration(t.db, ring, { userId: alice.id, provider: 'google' });
     const bobIntegration = await insertIntegration(t.db, ring, { userId: bob.id, provider: 'slack' });
@@ -62,6 +71,7 @@ describe('notifications API (next start, Supabase Auth)', () => {
         TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
         SUPABASE_URL: auth.url,
         SUPABASE_ANON_KEY: auth.anonKey,
+        OPERATOR_EMAILS: 'alice@example.com, Carol@Example.com, dave@example.com',
       },
       await freePort(),
     );
@@ -117,7 +127,7 @@ describe('notifications API (next start, Supabase Auth)', () => {
   });
 
   it('refuses a cookie-session mutation from another site, and accepts it from the app itself', async () => {
-    const cookie = supabaseSessionCookie(auth.url, aliceToken, alice);
+    const cookie = supabaseSessionCookie(auth.url, { ...auth.session(alice), access_token: aliceToken });
     const crossSite = await request(server.url).post('/api/notifications/read-all').set('Cookie', cookie).set('Origin', 'https://evil.example');
     expect(crossSite.status).toBe(403);
     const noOrigin = await request(server.url).post('/api/notifications/read-all').set('Cookie', cookie);
@@ -145,6 +155,47 @@ describe('notifications API (next start, Supabase Auth)', () => {
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ field: 'days' });
     expect((await request(server.url).get(`/api/dashboard/${aliceOrg}/integrations/expiring-tokens`)).status).toBe(401);
+  });
+
+  it('keeps a Supabase session near expiry through ten dashboard renders without spending its refresh token', async () => {
+    // 60 s left: inside the margin in which a supabase-js session client refreshes.
+    const session = auth.session(alice, { expiresInSeconds: 60 });
+    const cookie = supabaseSessionCookie(auth.url, session);
+    for (let render = 0; render < 10; render += 1) {
+      const page = await request(server.url).get('/').set('Cookie', cookie).redirects(0);
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('Signed in as <!-- -->alice@example.com');
+      expect(page.headers['set-cookie']).toBeUndefined();
+    }
+    expect(auth.refreshes()).toEqual([]);
+    expect(auth.spent(session.refresh_token)).toBe(false);
+    // ES256: verified against the published key, not by a call to Supabase Auth per render.
+    expect(auth.requests.filter((r) => r.authorization === `Bearer ${session.access_token}`)).toEqual([]);
+    // The host app still holds a working session: its refresh token has never been used.
+    const refreshed = await fetch(`${auth.url}/auth/v1/token?grant_type=refresh_token`, {
+      method: 'POST',
+      headers: { apikey: auth.anonKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: session.refresh_token }),
+    });
+    expect(refreshed.status).toBe(200);
+  });
+
+  it('treats an expired Supabase session as signed out instead of refreshing it', async () => {
+    const session = auth.session(alice, { expiresInSeconds: -5 });
+    const page = await request(server.url).get('/').set('Cookie', supabaseSessionCookie(auth.url, session)).redirects(0);
+    expect(page.status).toBe(307);
+    expect(page.headers.location).toMatch(/\/sign-in$/);
+    expect(auth.spent(session.refresh_token)).toBe(false);
+  });
+
+  it('shows the operator page only to listed operators with a verified address: an unconfirmed one gets 404', async () => {
+    const admin = (token: string) => request(server.url).get('/admin').set('Authorization', `Bearer ${token}`).redirects(0);
+    expect((await admin(aliceToken)).status).toBe(404);
+    const confirmed = await admin(auth.accessToken(carol));
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.text).toContain('Operator alerts');
+    expect((await admin(auth.accessToken(dave))).status).toBe(200);
+    expect((await admin(auth.accessToken(bob))).status).toBe(404);
   });
 
   it('sends the access token only to Supabase Auth, with the anon key', async () => {

@@ -161,6 +161,11 @@ describe('the production server (next build + next start)', () => {
     }
   });
 
+  it('has no dev mailbox without TOKENWARDEN_LOCAL_AUTH', async () => {
+    expect((await request(server.url).get('/dev/mailbox')).status).toBe(404);
+    expect((await request(server.url).get('/sign-in')).text).not.toContain('Dev mailbox');
+  });
+
   it('does not advertise the framework', async () => {
     const response = await request(server.url).get('/sign-in');
     expect(response.headers['x-powered-by']).toBeUndefined();
@@ -177,6 +182,18 @@ describe('start-up configuration check', () => {
     await server.stop();
     expect(code).toBe(1);
     expect(server.output()).toMatch(/TOKEN_ENCRYPTION_KEYS: required when NODE_ENV=production/);
+  });
+
+  it('refuses to start with TOKENWARDEN_LOCAL_AUTH=1 on a Vercel deployment, naming the variable and the signal', async () => {
+    const port = await freePort();
+    const server = await startNext(
+      { ...baseEnv(), TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`, TOKENWARDEN_LOCAL_AUTH: '1', VERCEL: '1', VERCEL_ENV: 'preview' },
+      port,
+    );
+    const code = await Promise.race([server.exited, new Promise((r) => setTimeout(() => r('running'), 20_000))]);
+    await server.stop();
+    expect(code).toBe(1);
+    expect(server.output()).toMatch(/TOKENWARDEN_LOCAL_AUTH: refused because VERCEL is set and VERCEL_ENV is set/);
   });
 
   it('refuses to start with a malformed variable, naming it', async () => {

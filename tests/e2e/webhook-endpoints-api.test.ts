@@ -15,14 +15,14 @@ describe('webhook endpoints API (next start, Supabase Auth)', () => {
   let auth: MockSupabaseAuth;
   let owner: string;
   let org: string;
-  const token = 'owner-access-token';
+  let token: string;
 
   beforeAll(async () => {
     ensureBuild();
     t = await createTestDatabase();
     auth = await startSupabaseAuthMock();
     owner = await insertUser(t.db, 'owner@example.com');
-    auth.issue(token, { id: owner, email: 'owner@example.com' });
+    token = auth.accessToken({ id: owner, email: 'owner@example.com' });
     org = await insertOrganization(t.db, 'Hooked', [{ userId: owner, role: 'owner' }]);
     server = await startNext(
       {

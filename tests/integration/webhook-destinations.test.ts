@@ -3,6 +3,10 @@ import { createWebhookFetch, PrivateDestinationError } from '../../lib/notify/de
 import { isPrivateAddress } from '../../lib/net/addresses';
 import { productionDestinationProblem } from '../../lib/notify/webhook-endpoints';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+import { createDeliverDeps } from '../../lib/notify/deps';
+import { parseEnv } from '../../lib/env';
+import { createTestDatabase } from '../support/database';
+import { testKeyRing } from '../support/fixtures';
 
 describe('webhook destinations in production', () => {
   let receiver: WebhookReceiver;
@@ -36,6 +40,18 @@ describe('webhook destinations in production', () => {
     const named = await guarded(`http://localhost:${receiver.port}/hook`, { method: 'POST', body: '{}' }).catch((e: unknown) => e);
     expect(named).toBeInstanceOf(TypeError);
     expect(receiver.requests).toHaveLength(0);
+  });
+
+  it.each(['development', 'test'])('guards the deliver job outside production too (NODE_ENV=%s)', async (nodeEnv) => {
+    const t = await createTestDatabase({ migrated: false });
+    try {
+      const deps = createDeliverDeps({ db: t.db, keyRing: testKeyRing(), env: parseEnv({ NODE_ENV: nodeEnv }) });
+      const refused = await deps.fetch(`${receiver.url}/hook`, { method: 'POST', body: '{}' }).catch((e: unknown) => e);
+      expect((refused as TypeError).cause).toBeInstanceOf(PrivateDestinationError);
+      expect(receiver.requests).toHaveLength(0);
+    } finally {
+      await t.drop();
+    }
   });
 
   it('delivers to this machine outside production (development and tests)', async () => {

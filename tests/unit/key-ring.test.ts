@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeyRing, TokenDecryptionError, tokenContext } from '../../lib/crypto/key-ring';
@@ -85,6 +85,15 @@ describe('loadKeyRing', () => {
     const file = join(dir, 'encryption-keys');
     expect(readFileSync(file, 'utf8')).toMatch(/^dev:/);
     expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('never generates a key for a database server: without TOKEN_ENCRYPTION_KEYS it refuses, naming the variable', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tw-keys-'));
+    for (const url of ['postgres://postgres@127.0.0.1:5432/tw', 'postgresql://u:pw@db.example.com:5432/tw']) {
+      const env = parseEnv({ TOKENWARDEN_DATA_DIR: dir, DATABASE_URL: url, NODE_ENV: 'development' });
+      expect(() => loadKeyRing(env)).toThrow(/TOKEN_ENCRYPTION_KEYS is required when DATABASE_URL is set/);
+    }
+    expect(existsSync(join(dir, 'encryption-keys'))).toBe(false);
   });
 
   it('uses TOKEN_ENCRYPTION_KEYS when set', () => {

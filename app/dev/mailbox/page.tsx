@@ -1,14 +1,18 @@
 import Link from 'next/link';
-import { notFound } from 'next/navigation';
+import { notFound, redirect } from 'next/navigation';
+import { localSignInAllowed } from '@/lib/auth/local-auth';
+import { getCurrentUser } from '@/app/_server/current-user';
 import { getEnv } from '@/lib/env';
 import { getDb } from '@/lib/db';
 import { listOutbox } from '@/lib/notify/outbox-queries';
 
 export const dynamic = 'force-dynamic';
 
-/** Development only: every email the outbox holds, so emails can be read without Resend. */
+/** With the local sign-in only: every email the outbox holds, so emails can be read without Resend. */
 export default async function MailboxPage() {
-  if (getEnv().NODE_ENV === 'production') notFound();
+  // Everyone's emails: only where the local sign-in is on, and only to a signed-in user.
+  if (!localSignInAllowed(getEnv())) notFound();
+  if (!(await getCurrentUser())) redirect('/sign-in');
   const rows = await listOutbox(await getDb());
   return (
     <>

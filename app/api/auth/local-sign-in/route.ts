@@ -3,12 +3,8 @@ import { z } from 'zod';
 import { getEnv } from '@/lib/env';
 import { getDb } from '@/lib/db';
 import { getKeyRing } from '@/lib/runtime';
-import {
-  createLocalSession,
-  LOCAL_SESSION_COOKIE,
-  LOCAL_SESSION_TTL_SECONDS,
-  localSignInAllowed,
-} from '@/lib/auth/local-session';
+import { createLocalSession, LOCAL_SESSION_COOKIE, LOCAL_SESSION_TTL_SECONDS } from '@/lib/auth/local-session';
+import { localSignInAllowed } from '@/lib/auth/local-auth';
 import { isSameOrigin } from '@/app/_server/same-origin';
 import { readFormBody } from '@/lib/http/read-body';
 
@@ -16,10 +12,13 @@ export const dynamic = 'force-dynamic';
 
 const formSchema = z.object({ email: z.email('must be an email address') });
 
-/** The embedded demo's sign-in. Refused outright when NODE_ENV=production. */
+/** The embedded demo's sign-in. Refused outright unless lib/auth/local-auth.ts allows it here. */
 export async function POST(request: Request) {
-  if (!localSignInAllowed(getEnv().NODE_ENV)) {
-    return NextResponse.json({ error: 'Local sign-in is disabled in production; sign in with Supabase Auth.' }, { status: 403 });
+  if (!localSignInAllowed(getEnv())) {
+    return NextResponse.json(
+      { error: 'Local sign-in is off: it needs TOKENWARDEN_LOCAL_AUTH=1 on a machine with its own database. Deployments sign in with Supabase Auth.' },
+      { status: 403 },
+    );
   }
   if (!isSameOrigin(request)) {
     return NextResponse.json({ error: 'Cross-site request refused' }, { status: 403 });

@@ -1,5 +1,7 @@
 import Link from 'next/link';
-import { notFound } from 'next/navigation';
+import { notFound, redirect } from 'next/navigation';
+import { localSignInAllowed } from '@/lib/auth/local-auth';
+import { getCurrentUser } from '@/app/_server/current-user';
 import { z } from 'zod';
 import { getEnv } from '@/lib/env';
 import { getDb } from '@/lib/db';
@@ -9,7 +11,9 @@ import { renderOutboxEmail } from '@/lib/notify/render-outbox';
 export const dynamic = 'force-dynamic';
 
 export default async function MailboxEmailPage({ params }: { params: Promise<{ id: string }> }) {
-  if (getEnv().NODE_ENV === 'production') notFound();
+  // Everyone's emails: only where the local sign-in is on, and only to a signed-in user.
+  if (!localSignInAllowed(getEnv())) notFound();
+  if (!(await getCurrentUser())) redirect('/sign-in');
   const id = z.uuid().safeParse((await params).id);
   if (!id.success) notFound();
   const row = await getOutboxRow(await getDb(), id.data);

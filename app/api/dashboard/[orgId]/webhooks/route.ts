@@ -8,7 +8,6 @@ import {
   productionDestinationProblem,
   webhookEndpointInputSchema,
 } from '@/lib/notify/webhook-endpoints';
-import { getEnv } from '@/lib/env';
 import { userActor } from '@/lib/db/audit-log';
 import { requireApiUser } from '@/app/_server/current-user';
 import { badRequest } from '@/app/_server/responses';
@@ -44,7 +43,8 @@ export async function POST(request: Request, context: { params: Promise<{ orgId:
   if (!body.ok) return body.response;
   const parsed = webhookEndpointInputSchema.safeParse(body.value);
   if (!parsed.success) return badRequest(parsed.error);
-  const problem = getEnv().NODE_ENV === 'production' ? productionDestinationProblem(parsed.data.url) : null;
+  // Deliveries never reach private networks (lib/notify/deps.ts): say so now, not at the first delivery.
+  const problem = productionDestinationProblem(parsed.data.url);
   if (problem) return Response.json({ error: 'Invalid input', field: 'url', message: problem }, { status: 400 });
   const created = await createWebhookEndpoint(allowed.db, getKeyRing(), allowed.orgId, parsed.data, userActor(allowed.userId));
   return Response.json(created, { status: 201, headers: { 'cache-control': 'no-store' } });

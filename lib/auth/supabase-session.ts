@@ -1,0 +1,115 @@
+import { AuthClient, type GoTrueClient } from '@supabase/supabase-js';
+import { combineChunks, stringFromBase64URL } from '@supabase/ssr';
+import { z } from 'zod';
+
+/**
+ * Supabase Auth sessions are verified, never refreshed. A session belongs to the host app
+ * that signed the user in; its refresh token rotates on use, and Supabase revokes the whole
+ * session when a spent one comes back. So Tokenwarden reads only the access token (from the
+ * @supabase/ssr cookie or a bearer header) and has `auth.getClaims()` verify it: locally
+ * against the project's JWKS for asymmetric (ES256/RS256) keys, through Supabase Auth for
+ * legacy symmetric ones. An expired access token is no session here; the host app refreshes
+ * it. No client below holds a session, so none can refresh one.
+ */
+
+export interface SupabaseProject {
+  url: string;
+  anonKey: string;
+}
+
+export interface SupabaseIdentity {
+  id: string;
+  email: string;
+}
+
+const holder = globalThis as typeof globalThis & { __tokenwardenSupabaseVerifiers?: Map<string, GoTrueClient> };
+
+/**
+ * One stateless Supabase Auth client (supabase-js's own, as `supabase.auth` is) per project
+ * and process, so its JWKS cache serves every request. Only the auth client: a whole
+ * supabase-js client also builds a Realtime client, which needs a WebSocket Node 20 lacks.
+ */
+function verifier(project: SupabaseProject): GoTrueClient {
+  holder.__tokenwardenSupabaseVerifiers ??= new Map();
+  const key = `${project.url}\n${project.anonKey}`;
+  let client = holder.__tokenwardenSupabaseVerifiers.get(key);
+  if (!client) {
+    client = new AuthClient({
+      url: `${project.url}/auth/v1`,
+      // The headers supabase-js sends Supabase Auth.
+      headers: { Authorization: `Bearer ${project.anonKey}`, apikey: project.anonKey },
+      persistSession: false,
+      autoRefreshToken: false,
+      detectSessionInUrl: false,
+    });
+    holder.__tokenwardenSupabaseVerifiers.set(key, client);
+  }
+  return client;
+}
+
+const jwtHeaderSchema = z.object({ alg: z.enum(['ES256', 'RS256', 'HS256']), kid: z.string().optional() });
+const claimsSchema = z.object({ sub: z.uuid(), email: z.email(), is_anonymous: z.boolean().optional() });
+const storedSessionSchema = z.object({ access_token: z.string().min(1) });
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined; // not JSON: the caller's schema refuses undefined
+  }
+}
+
+/**
+ * Whether a token has the shape of a Supabase access token: three base64url parts, a header
+ * naming an algorithm Supabase signs with, and a JSON payload. getClaims throws (instead of
+ * answering an error) on some malformed tokens; screening them here keeps a forged bearer
+ * a 401, never a 500.
+ */
+function looksLikeAccessToken(token: string): boolean {
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts.some((part) => !/^[A-Za-z0-9_-]+$/.test(part))) return false;
+  const [header, payload] = parts.map((part) => parseJson(Buffer.from(part, 'base64url').toString('utf8')));
+  return jwtHeaderSchema.safeParse(header).success && typeof payload === 'object' && payload !== null;
+}
+
+/** The user an access token was issued to, if Supabase signed it and it has not expired. */
+export async function verifySupabaseAccessToken(project: SupabaseProject, token: string): Promise<SupabaseIdentity | null> {
+  if (!looksLikeAccessToken(token)) return null;
+  let result: Awaited<ReturnType<GoTrueClient['getClaims']>>;
+  try {
+    result = await verifier(project).getClaims(token);
+  } catch (error) {
+    // WebCrypto refusing a key for the token's algorithm means the token is not the project's.
+    if (error instanceof DOMException) return null;
+    throw error;
+  }
+  if (result.error || !result.data) return null;
+  const claims = claimsSchema.safeParse(result.data.claims);
+  if (!claims.success || claims.data.is_anonymous) return null;
+  return { id: claims.data.sub, email: claims.data.email };
+}
+
+/** The cookie name @supabase/ssr (and supabase-js) keep a project's session under. */
+export function sessionCookieName(projectUrl: string): string {
+  return `sb-${new URL(projectUrl).hostname.split('.')[0]}-auth-token`;
+}
+
+/**
+ * The access token of the @supabase/ssr session cookie (chunked `name`, `name.0`, … and
+ * `base64-` encoded, or plain JSON), read without the session machinery that would refresh it.
+ */
+export async function sessionCookieAccessToken(projectUrl: string, cookies: { name: string; value: string }[]): Promise<string | null> {
+  const name = sessionCookieName(projectUrl);
+  const combined = await combineChunks(name, (chunk) => cookies.find((cookie) => cookie.name === chunk)?.value);
+  if (!combined) return null;
+  let text = combined;
+  if (combined.startsWith('base64-')) {
+    try {
+      text = stringFromBase64URL(combined.slice('base64-'.length));
+    } catch {
+      return null; // chunks of different writes combined: no readable session
+    }
+  }
+  const session = storedSessionSchema.safeParse(parseJson(text));
+  return session.success ? session.data.access_token : null;
+}
