@@ -20,8 +20,15 @@ import { startTokenServer } from './token-server-process';
 
 export const BENCH_PROVIDER = 'bench_provider';
 
+/** The ids of `count` bench providers (all served by the same token endpoint). */
+export function benchProviders(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => (i === 0 ? BENCH_PROVIDER : `${BENCH_PROVIDER}_${i + 1}`));
+}
+
 export interface RefreshRunOptions {
   rows: number;
+  /** The rows are spread over this many providers in turn; default 1. */
+  providers?: number;
   concurrency: number;
   providerConcurrency: number;
   latencyMs: number;
@@ -122,24 +129,22 @@ async function backendCpu(db: Db): Promise<Map<number, number>> {
   return cpu;
 }
 
-function providerRegistry(tokenUrl: string): ProviderRegistry {
+function providerRegistry(tokenUrl: string, ids: string[]): ProviderRegistry {
   const dir = mkdtempSync(join(tmpdir(), 'tw-bench-providers-'));
   try {
     const file = join(dir, 'providers.json');
     writeFileSync(
       file,
       JSON.stringify({
-        providers: [
-          {
-            id: BENCH_PROVIDER,
-            name: 'Bench provider',
-            tokenUrl,
-            clientId: 'bench-client',
-            clientSecret: 'bench-secret',
-            clientAuth: 'client_secret_basic',
-            rotatesRefreshTokens: true,
-          },
-        ],
+        providers: ids.map((id) => ({
+          id,
+          name: `Bench provider ${id}`,
+          tokenUrl,
+          clientId: 'bench-client',
+          clientSecret: 'bench-secret',
+          clientAuth: 'client_secret_basic',
+          rotatesRefreshTokens: true,
+        })),
       }),
     );
     return loadProviderRegistry({ providersFile: file, env: {} });
@@ -148,8 +153,8 @@ function providerRegistry(tokenUrl: string): ProviderRegistry {
   }
 }
 
-/** `rows` connected integrations of the bench provider, all due, encrypted as the app stores them. */
-async function seed(db: Db, keyRing: KeyRing, rows: number): Promise<void> {
+/** `rows` connected integrations of the bench providers in turn, all due, encrypted as the app stores them. */
+async function seed(db: Db, keyRing: KeyRing, rows: number, providers: string[]): Promise<void> {
   const users = await db.query<{ id: string }>(
     `insert into auth.users (email)
      select 'bench-' || g || '-' || $1 || '@bench.example' from generate_series(1, 100) g
@@ -165,6 +170,7 @@ async function seed(db: Db, keyRing: KeyRing, rows: number): Promise<void> {
       return {
         id,
         user_id: users[i % users.length]!.id,
+        provider: providers[i % providers.length]!,
         account_label: `account ${i}`,
         access: keyRing.encrypt(`access-${randomBytes(24).toString('base64url')}`, tokenContext.access(id)),
         refresh: keyRing.encrypt(`refresh-${randomBytes(24).toString('base64url')}`, tokenContext.refresh(id)),
@@ -176,9 +182,10 @@ async function seed(db: Db, keyRing: KeyRing, rows: number): Promise<void> {
       `insert into public.integrations
          (id, user_id, provider, account_label, access_token_encrypted, refresh_token_encrypted, token_key_id,
           expires_at, refresh_due_at)
-       select r.id, r.user_id, $2, r.account_label, r.access, r.refresh, $3, $4::timestamptz, r.due
-       from jsonb_to_recordset($1::jsonb) as r(id uuid, user_id uuid, account_label text, access text, refresh text, due timestamptz)`,
-      [JSON.stringify(batch), BENCH_PROVIDER, keyRing.activeKeyId, new Date(now + 60_000).toISOString()],
+       select r.id, r.user_id, r.provider, r.account_label, r.access, r.refresh, $2, $3::timestamptz, r.due
+       from jsonb_to_recordset($1::jsonb)
+         as r(id uuid, user_id uuid, provider text, account_label text, access text, refresh text, due timestamptz)`,
+      [JSON.stringify(batch), keyRing.activeKeyId, new Date(now + 60_000).toISOString()],
     );
   }
   await db.query(`analyze public.integrations`);
@@ -191,10 +198,11 @@ export async function runRefreshBench(options: RefreshRunOptions): Promise<Refre
     const database = await benchDatabase({ max: options.pool, settings: { track_functions: 'pl' } });
     try {
       const keyRing = new KeyRing([{ id: 'bench', key: randomBytes(32) }]);
-      const providers = providerRegistry(server.url);
+      const ids = benchProviders(options.providers ?? 1);
+      const providers = providerRegistry(server.url, ids);
 
       const seedStarted = performance.now();
-      await seed(database.db, keyRing, options.rows);
+      await seed(database.db, keyRing, options.rows, ids);
       const seedSeconds = since(seedStarted) / 1000;
       note(`seeded ${options.rows} due integrations in ${seedSeconds.toFixed(2)} s`);
 

@@ -151,7 +151,7 @@ export const envSchema = z.object({
   REFRESH_THRESHOLD_MINUTES: positiveInt(10, 24 * 60),
   REFRESH_CONCURRENCY: positiveInt(50, 500),
   REFRESH_TIME_BUDGET_SECONDS: positiveInt(240, 3600),
-  /** At most this many refreshes in flight to one provider; unset: half of REFRESH_CONCURRENCY. */
+  /** At most this many refreshes in flight to one provider while another provider's work waits; unset: half of REFRESH_CONCURRENCY. */
   REFRESH_PROVIDER_CONCURRENCY: positiveInt(undefined, 500),
 });
 

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { claimDue, countDue, releaseLeases, type ClaimedIntegration } from './claim';
 import { callProvider, recordCall, type CalledProvider, type RefreshContext, type RefreshDeps, type RefreshOneResult, type Trigger } from './refresh-one';
-import { Limiter } from './limiter';
 import { ResultWriter } from './record';
 import { CallMarker } from './call-marker';
 import { ResultNotWrittenError, writeWithRetry } from './write-retry';
@@ -26,7 +25,9 @@ export interface PassOptions {
   provider?: string | null;
   integrationId?: string | null;
   verbose?: boolean;
+  /** Provider calls in flight at once. */
   concurrency: number;
+  /** Calls in flight to one provider while another provider's work waits (see takeNext). */
   providerConcurrency: number;
   timeBudgetMs: number;
   thresholdMinutes: number;
@@ -120,7 +121,8 @@ export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): P
   const queue: ClaimedIntegration[] = [];
   const results: RefreshOneResult[] = [];
   const notStarted: string[] = [];
-  const providerLimits = new Map<string, Limiter>();
+  /** Provider calls in flight per provider. */
+  const inFlight = new Map<string, number>();
   let claimed = 0;
   let exhausted = false;
   let budgetExhausted = false;
@@ -212,10 +214,21 @@ export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): P
     writes.add(write);
   };
 
+  /**
+   * The next row to start. The per-provider cap bites only while another provider's work
+   * waits: a row whose provider is under its cap goes first, and when every waiting row's
+   * provider is at its cap, the oldest goes anyway, so a fleet on one provider still uses
+   * every configured slot.
+   */
+  const takeNext = (): ClaimedIntegration | undefined => {
+    const index = queue.findIndex((row) => (inFlight.get(row.provider) ?? 0) < options.providerConcurrency);
+    return queue.splice(index === -1 ? 0 : index, 1)[0];
+  };
+
   const worker = async (): Promise<void> => {
     for (;;) {
       if (stopped()) return;
-      const next = queue.shift();
+      const next = takeNext();
       if (!next) {
         if (exhausted) return;
         await refill();
@@ -228,8 +241,6 @@ export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): P
         notStarted.push(next.id);
         continue;
       }
-      let limiter = providerLimits.get(next.provider);
-      if (!limiter) providerLimits.set(next.provider, (limiter = new Limiter(options.providerConcurrency)));
       let leaseFrom = claimedAt.get(next.id) ?? Date.now();
       // Retries never outlive the lease: past it, another worker may take the row.
       const context: RefreshContext = {
@@ -249,23 +260,17 @@ export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): P
           return held;
         },
       };
-      let called: CalledProvider | 'not_started';
+      let called: CalledProvider;
+      inFlight.set(next.provider, (inFlight.get(next.provider) ?? 0) + 1);
       try {
-        called = await limiter.run(async () => {
-          // The row may have waited for this slot: check the budget and the database now.
-          if (outOfTime() || stopped()) return 'not_started' as const;
-          return callProvider(deps, next, context);
-        });
+        called = await callProvider(deps, next, context);
       } catch (error) {
         // The call mark could not be written: the provider was not called.
         noteDatabaseError(error);
         notStarted.push(next.id);
         continue;
-      }
-      if (called === 'not_started') {
-        if (outOfTime()) budgetExhausted = true;
-        notStarted.push(next.id);
-        continue;
+      } finally {
+        inFlight.set(next.provider, (inFlight.get(next.provider) ?? 1) - 1);
       }
       if (called.kind === 'lease_lost') {
         if (stopped()) notStarted.push(next.id);

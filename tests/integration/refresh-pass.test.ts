@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalOAuthProvider, type LocalOAuthProvider } from '../../lib/demo/local-oauth-provider';
 import { createRefreshHarness, type RefreshHarness } from '../support/refresh-harness';
+import { startFaultProvider, type FaultProvider } from '../support/fault-provider';
 
 describe('a refresh pass against a real OAuth server (oidc-provider, rotating refresh tokens)', () => {
   let oauth: LocalOAuthProvider;
@@ -74,5 +75,72 @@ describe('a refresh pass against a real OAuth server (oidc-provider, rotating re
     // Never called again until reconnected.
     const again = await h.pass({ integrationId: id, force: true });
     expect(again.claimed).toBe(0);
+  });
+});
+
+describe('the per-provider cap', () => {
+  let slow: FaultProvider;
+  let other: FaultProvider;
+  let h: RefreshHarness;
+  const client = { clientId: 'tw-test', clientSecret: 'tw-test-secret' };
+
+  beforeAll(async () => {
+    slow = await startFaultProvider({ latencyMs: 120 });
+    other = await startFaultProvider({ latencyMs: 120 });
+    h = await createRefreshHarness([
+      { id: 'capped_a', name: 'A', tokenUrl: slow.tokenUrl, ...client },
+      { id: 'capped_b', name: 'B', tokenUrl: other.tokenUrl, ...client },
+    ]);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await slow?.close();
+    await other?.close();
+  });
+
+  /** A fetch that counts calls in flight per provider, and what was in flight as each started. */
+  function countingFetch() {
+    const now = { capped_a: 0, capped_b: 0 };
+    const max = { capped_a: 0, capped_b: 0 };
+    const aInFlightAsBStarted: number[] = [];
+    const fetcher: typeof fetch = async (input, init) => {
+      const provider = String(input).startsWith(slow.tokenUrl) ? 'capped_a' : 'capped_b';
+      if (provider === 'capped_b') aInFlightAsBStarted.push(now.capped_a);
+      now[provider] += 1;
+      max[provider] = Math.max(max[provider], now[provider]);
+      try {
+        return await fetch(input, init);
+      } finally {
+        now[provider] -= 1;
+      }
+    };
+    return { fetcher, max, aInFlightAsBStarted };
+  }
+
+  async function seedDue(provider: string, fault: FaultProvider, count: number, expiresIn: number): Promise<void> {
+    for (let i = 0; i < count; i += 1) {
+      const refreshToken = `${provider}-rt-${i}-${Date.now()}`;
+      fault.rotating.seed(refreshToken);
+      await h.seed({ provider, refreshToken, expiresIn });
+    }
+  }
+
+  it('uses every configured slot when only one provider has work waiting', async () => {
+    await seedDue('capped_a', slow, 24, 60);
+    const counting = countingFetch();
+    const summary = await h.pass({ concurrency: 8, providerConcurrency: 4, batchSize: 24 }, { fetch: counting.fetcher });
+    expect(summary).toMatchObject({ claimed: 24, refreshed: 24 });
+    expect(counting.max.capped_a).toBe(8);
+  });
+
+  it('holds a provider to its cap while another provider’s work waits', async () => {
+    // A's rows come first in due order; B's wait behind them in the same batch.
+    await seedDue('capped_a', slow, 16, 30);
+    await seedDue('capped_b', other, 8, 50);
+    const counting = countingFetch();
+    const summary = await h.pass({ concurrency: 8, providerConcurrency: 4, batchSize: 24 }, { fetch: counting.fetcher });
+    expect(summary).toMatchObject({ claimed: 24, refreshed: 24 });
+    expect(counting.aInFlightAsBStarted).toHaveLength(8);
+    expect(Math.max(...counting.aInFlightAsBStarted)).toBeLessThanOrEqual(4);
   });
 });
