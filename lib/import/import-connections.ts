@@ -7,6 +7,7 @@ import type { ImportEntry } from './entry-schema';
 import { ImportValidationError, type ImportProblem } from './validate';
 import { usersTableIsOwned } from '../db/users';
 import { recordAudit } from '../db/audit-log';
+import { REFRESH_POLICY } from '../refresh/policy-numbers';
 
 export interface ImportResult {
   imported: number;
@@ -94,11 +95,9 @@ export async function importConnections(db: Db, entries: ImportEntry[], options:
 }
 
 /** Connections imported together and expiring together are not all refreshed in one tick. */
-const IMPORT_JITTER_SECONDS = 300;
-
 function refreshDueAt(expires: string | null, random: () => number): string | null {
   if (expires === null) return null;
-  return new Date(new Date(expires).getTime() - random() * IMPORT_JITTER_SECONDS * 1000).toISOString();
+  return new Date(new Date(expires).getTime() - random() * REFRESH_POLICY.importJitterSeconds * 1000).toISOString();
 }
 
 /**

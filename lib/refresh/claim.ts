@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/client';
+import { REFRESH_POLICY } from './policy-numbers';
 
 /**
  * Claiming due integrations: one statement takes a batch with FOR UPDATE SKIP LOCKED and
@@ -49,11 +50,6 @@ export interface ClaimOptions {
   expiringWithinSeconds?: number | null;
 }
 
-/**
- * A row attempted this recently is not claimed again by a scheduled pass: one attempt per
- * connection per tick, however many passes overlap (and however short its tokens live).
- */
-export const RETRY_GAP_SECONDS = 60;
 
 export async function claimDue(db: Queryable, options: ClaimOptions): Promise<ClaimedIntegration[]> {
   return db.query<ClaimedIntegration>(
@@ -91,7 +87,7 @@ export async function claimDue(db: Queryable, options: ClaimOptions): Promise<Cl
       options.limit,
       options.owner,
       options.leaseSeconds,
-      options.retryGapSeconds ?? RETRY_GAP_SECONDS,
+      options.retryGapSeconds ?? REFRESH_POLICY.retryGapSeconds,
       options.expiringWithinSeconds ?? null,
     ],
   );
@@ -140,7 +136,7 @@ export async function countDue(db: Queryable, now: Date, thresholdMinutes: numbe
      where status = 'connected' and refresh_due_at <= $1::timestamptz + make_interval(mins => $2::int)
        and (lease_expires_at is null or lease_expires_at < now())
        and (last_attempt_at is null or last_attempt_at <= $1::timestamptz - make_interval(secs => $3::int))`,
-    [now.toISOString(), thresholdMinutes, RETRY_GAP_SECONDS],
+    [now.toISOString(), thresholdMinutes, REFRESH_POLICY.retryGapSeconds],
   );
   return row?.due ?? 0;
 }

@@ -5,6 +5,7 @@ import type { ProviderRegistry } from '../providers/registry';
 import type { RefreshDeps } from './refresh-one';
 import type { PassOptions } from './run-pass';
 import { createProviderFetch } from './http-client';
+import { REFRESH_POLICY } from './policy-numbers';
 
 let sharedFetch: typeof fetch | undefined;
 
@@ -14,10 +15,6 @@ function providerFetch(): typeof fetch {
   return sharedFetch;
 }
 
-/** Per request to a provider. */
-export const REQUEST_TIMEOUT_MS = 10_000;
-/** Tries per connection in one pass (transient failures only). */
-export const MAX_ATTEMPTS = 3;
 
 /** The production collaborators: the real clock, network and dice. */
 export function createRefreshDeps(input: {
@@ -36,18 +33,15 @@ export function createRefreshDeps(input: {
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     appUrl: input.env.APP_URL,
     reconnectUrlTemplate: input.env.RECONNECT_URL_TEMPLATE ?? null,
-    requestTimeoutMs: REQUEST_TIMEOUT_MS,
-    maxAttempts: MAX_ATTEMPTS,
+    requestTimeoutMs: REFRESH_POLICY.requestTimeoutMs,
+    maxAttempts: REFRESH_POLICY.attemptsPerPass,
     alerts: {
       operatorEmails: input.env.OPERATOR_EMAILS,
       failureRateThreshold: input.env.ALERT_FAILURE_RATE_PERCENT / 100,
-      minAttempts: ALERT_MIN_ATTEMPTS,
+      minAttempts: REFRESH_POLICY.alertMinAttempts,
     },
   };
 }
-
-/** Fewer refreshes than this in an hour say too little about a provider's failure rate. */
-export const ALERT_MIN_ATTEMPTS = 20;
 
 export type PassSettings = Pick<PassOptions, 'concurrency' | 'providerConcurrency' | 'timeBudgetMs' | 'thresholdMinutes'>;
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { tokenContext, TokenDecryptionError } from '../crypto/key-ring';
 import type { RefreshDeps } from './refresh-one';
 import { refreshNow } from './refresh-now';
+import { REFRESH_POLICY } from './policy-numbers';
 
 /**
  * The library API for host code (CONTRACTS §7): a usable access token now, refreshing on
@@ -46,13 +47,6 @@ interface Row {
   [key: string]: unknown;
 }
 
-const POLL_MS = 150;
-/** A token refreshed this recently is handed out as it is, whatever validity is asked for. */
-const RECENT_REFRESH_MS = 60_000;
-/** minValiditySeconds is clamped to this share of the token's lifetime. */
-const MAX_VALIDITY_SHARE = 0.5;
-/** Lifetime assumed when neither the connection's last refresh nor the catalog tells. */
-const ASSUMED_LIFETIME_SECONDS = 3600;
 
 /**
  * How long the caller may ask a token to stay valid. A caller asking for more than a fresh
@@ -66,8 +60,8 @@ function validityWanted(deps: RefreshDeps, row: Row, requestedSeconds: number): 
   const lifetime =
     observed !== null && observed > 0
       ? observed
-      : deps.providers.get(row.provider)?.accessToken.lifetimeSeconds ?? ASSUMED_LIFETIME_SECONDS;
-  return Math.max(0, Math.min(requestedSeconds, lifetime * MAX_VALIDITY_SHARE)) * 1000;
+      : deps.providers.get(row.provider)?.accessToken.lifetimeSeconds ?? REFRESH_POLICY.fallbackLifetimeSeconds;
+  return Math.max(0, Math.min(requestedSeconds, lifetime * REFRESH_POLICY.onDemandMaxValidityShare)) * 1000;
 }
 
 export async function getValidAccessTokenWith(
@@ -78,8 +72,8 @@ export async function getValidAccessTokenWith(
   if (!z.uuid().safeParse(integrationId).success) {
     throw new TokenUnavailableError(integrationId, 'not_found', false, 'Not an integration id (uuid)');
   }
-  const requestedSeconds = options.minValiditySeconds ?? 60;
-  const waitUntil = Date.now() + (options.waitMs ?? 20_000);
+  const requestedSeconds = options.minValiditySeconds ?? REFRESH_POLICY.onDemandMinValiditySeconds;
+  const waitUntil = Date.now() + (options.waitMs ?? REFRESH_POLICY.onDemandWaitMs);
 
   for (;;) {
     const [row] = await deps.db.query<Row>(
@@ -98,7 +92,7 @@ export async function getValidAccessTokenWith(
     const now = deps.now();
     const minValidityMs = validityWanted(deps, row, requestedSeconds);
     const remainingMs = row.expires_at === null ? Infinity : row.expires_at.getTime() - now.getTime();
-    const justRefreshed = row.last_refreshed_at !== null && now.getTime() - row.last_refreshed_at.getTime() < RECENT_REFRESH_MS;
+    const justRefreshed = row.last_refreshed_at !== null && now.getTime() - row.last_refreshed_at.getTime() < REFRESH_POLICY.onDemandRecentRefreshMs;
     if (remainingMs >= minValidityMs || (justRefreshed && remainingMs > 0)) return open(deps, integrationId, row.access_token_encrypted);
 
     // Still stale at claim time: if another worker refreshed it meanwhile, read that instead.
@@ -132,7 +126,7 @@ export async function getValidAccessTokenWith(
     if (Date.now() >= waitUntil) {
       throw new TokenUnavailableError(integrationId, 'busy', false, 'Another refresh of this integration is still running');
     }
-    await deps.sleep(POLL_MS);
+    await deps.sleep(REFRESH_POLICY.onDemandPollMs);
   }
 }
 

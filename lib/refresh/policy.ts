@@ -1,4 +1,5 @@
 import type { Outcome } from './outcome';
+import { REFRESH_POLICY } from './policy-numbers';
 
 /**
  * The failure policy of CONTRACTS §5 as a pure state machine: an outcome and a connection's
@@ -63,13 +64,6 @@ export interface PolicyDecision {
   messages: OwedMessage[];
 }
 
-/** Auth failures in a row that make a connection need reauthorization. */
-export const AUTH_FAILURES_TO_REAUTHORIZE = 3;
-/** Auth failures in a row at which the user is warned. */
-export const AUTH_FAILURES_TO_WARN = 2;
-/** Transient failures in a row at which the user hears the provider is throttling. */
-export const TRANSIENT_FAILURES_TO_NOTIFY = 5;
-
 export function decide(input: PolicyInput): PolicyDecision {
   const { outcome, integration, provider, reconnectUrl, now } = input;
   const name = provider.name;
@@ -110,7 +104,7 @@ export function decide(input: PolicyInput): PolicyDecision {
       // a timeout says nothing about whether the grant is still good.
       const transient = integration.consecutiveTransientFailures + 1;
       const messages: OwedMessage[] =
-        transient === TRANSIENT_FAILURES_TO_NOTIFY
+        transient === REFRESH_POLICY.transientFailuresToNotify
           ? [
               {
                 type: 'integration_rate_limit',
@@ -140,10 +134,10 @@ export function decide(input: PolicyInput): PolicyDecision {
 
     case 'auth': {
       const failures = integration.consecutiveFailures + 1;
-      const dead = failures >= AUTH_FAILURES_TO_REAUTHORIZE;
+      const dead = failures >= REFRESH_POLICY.authFailuresToReauthorize;
       const reason = `${name} refused to renew access ${failures} times in a row (${outcome.code}).`;
       const messages: OwedMessage[] = [];
-      if (failures === AUTH_FAILURES_TO_WARN) {
+      if (failures === REFRESH_POLICY.authFailuresToWarn) {
         messages.push({
           type: 'integration_warning',
           severity: 'warning',

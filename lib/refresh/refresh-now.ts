@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { claimDue, markProviderCalls } from './claim';
 import { callProvider, recordCall, type RefreshContext, type RefreshDeps, type RefreshOneResult, type Trigger } from './refresh-one';
-import { DEFAULT_LEASE_SECONDS, LEASE_MARGIN_SECONDS } from './run-pass';
+import { REFRESH_POLICY } from './policy-numbers';
 import { writeWithRetry } from './write-retry';
 
 /**
@@ -22,7 +22,7 @@ export async function refreshNow(
     owner,
     now: deps.now(),
     limit: 1,
-    leaseSeconds: DEFAULT_LEASE_SECONDS,
+    leaseSeconds: REFRESH_POLICY.leaseSeconds,
     thresholdMinutes: 0,
     force: true,
     integrationId,
@@ -35,7 +35,7 @@ export async function refreshNow(
     deadline: Date.now() + deps.requestTimeoutMs * deps.maxAttempts + 5_000,
     markCall: async () => {
       const sentAt = Date.now();
-      const held = (await markProviderCalls(deps.db, { ids: [claimed.id], owner, leaseSeconds: DEFAULT_LEASE_SECONDS })).has(claimed.id);
+      const held = (await markProviderCalls(deps.db, { ids: [claimed.id], owner, leaseSeconds: REFRESH_POLICY.leaseSeconds })).has(claimed.id);
       if (held) leaseFrom = sentAt;
       return held;
     },
@@ -44,7 +44,7 @@ export async function refreshNow(
   // The lease ran out before the call (a very slow claim): someone else has the row now.
   if (called.kind === 'lease_lost') return null;
   return writeWithRetry(() => recordCall(deps, claimed, context, called), {
-    deadline: leaseFrom + (DEFAULT_LEASE_SECONDS - LEASE_MARGIN_SECONDS) * 1000,
+    deadline: leaseFrom + (REFRESH_POLICY.leaseSeconds - REFRESH_POLICY.leaseMarginSeconds) * 1000,
     random: deps.random,
   });
 }

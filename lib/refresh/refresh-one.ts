@@ -4,6 +4,7 @@ import type { ProviderRegistry } from '../providers/registry';
 import type { ResolvedProvider } from '../providers/schema';
 import type { ClaimedIntegration } from './claim';
 import { classify } from './classify';
+import { REFRESH_POLICY } from './policy-numbers';
 import { decide } from './policy';
 import { callTokenEndpoint } from './provider-call';
 import { recordResult, recordSkip, type LogEntry, type NewTokens, type ResultWriter } from './record';
@@ -49,16 +50,6 @@ export interface RefreshOneResult {
   /** Whether the connection now needs the user to reconnect. */
   reconnectRequired: boolean;
 }
-
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_CAP_MS = 8_000;
-/** A Retry-After longer than this is for the next pass, not for a retry inside this one. */
-const MAX_RETRY_AFTER_SECONDS = 30;
-/** Assumed lifetime when neither the response nor the catalog says (never "never expires"). */
-const FALLBACK_LIFETIME_SECONDS = 3600;
-/** Refresh-time jitter: up to this share of a token's lifetime, and at most this long. */
-const JITTER_SHARE = 0.2;
-const JITTER_CAP_SECONDS = 600;
 
 export interface RefreshContext {
   leaseOwner: string;
@@ -121,8 +112,8 @@ export async function callProvider(deps: RefreshDeps, integration: ClaimedIntegr
       outcome = classify(result);
       if (outcome.type !== 'transient' || attempts >= deps.maxAttempts) break;
       const retryAfter = outcome.retryAfterSeconds;
-      if (retryAfter !== undefined && retryAfter > MAX_RETRY_AFTER_SECONDS) break;
-      const backoff = deps.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempts - 1));
+      if (retryAfter !== undefined && retryAfter > REFRESH_POLICY.maxRetryAfterSeconds) break;
+      const backoff = deps.random() * Math.min(REFRESH_POLICY.backoffCapMs, REFRESH_POLICY.backoffBaseMs * 2 ** (attempts - 1));
       const delay = Math.max(backoff, (retryAfter ?? 0) * 1000);
       if (Date.now() + delay + deps.requestTimeoutMs > context.deadline) break;
       await deps.sleep(delay);
@@ -253,9 +244,9 @@ export function tokenTimes(
   now: Date,
   random: () => number,
 ): NewTokens {
-  const lifetime = outcome.tokens.expiresInSeconds ?? provider.accessToken.lifetimeSeconds ?? FALLBACK_LIFETIME_SECONDS;
+  const lifetime = outcome.tokens.expiresInSeconds ?? provider.accessToken.lifetimeSeconds ?? REFRESH_POLICY.fallbackLifetimeSeconds;
   const expiresAt = new Date(now.getTime() + lifetime * 1000);
-  const jitterSeconds = random() * Math.min(lifetime * JITTER_SHARE, JITTER_CAP_SECONDS);
+  const jitterSeconds = random() * Math.min(lifetime * REFRESH_POLICY.dueJitterShare, REFRESH_POLICY.dueJitterCapSeconds);
   const refreshLifetime =
     outcome.tokens.refreshTokenExpiresInSeconds ??
     (outcome.tokens.refreshToken ? provider.refreshToken.lifetimeSeconds ?? provider.refreshToken.idleLifetimeSeconds : null);

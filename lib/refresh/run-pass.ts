@@ -4,6 +4,7 @@ import { callProvider, recordCall, type CalledProvider, type RefreshContext, typ
 import { ResultWriter } from './record';
 import { CallMarker } from './call-marker';
 import { ResultNotWrittenError, writeWithRetry } from './write-retry';
+import { REFRESH_POLICY } from './policy-numbers';
 import { DatabaseUnavailableError, databaseFailure, describeDatabaseError } from '../db/errors';
 import { raiseConfigAlerts, raiseFailureRateAlerts, type ConfigFailure } from '../notify/operator-alerts';
 
@@ -83,11 +84,6 @@ export interface PassSummary {
   results?: PassResult[];
 }
 
-export const DEFAULT_LEASE_SECONDS = 120;
-/** Time kept free at the end of a lease for the write after the last retry. */
-export const LEASE_MARGIN_SECONDS = 15;
-/** Default of PassOptions.writeGraceMs: 240 s budget + 45 s + one 10 s request < 300 s maxDuration. */
-const WRITE_GRACE_MS = 45_000;
 
 /** The summary of a pass that the database's failure cut short. */
 export type InterruptedPassSummary = Omit<PassSummary, 'ok' | 'remainingDue' | 'operatorAlerts' | 'results'> & {
@@ -112,10 +108,11 @@ export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): P
   const startedAt = deps.now();
   const startedClock = Date.now();
   const deadline = startedClock + options.timeBudgetMs;
-  const hardDeadline = deadline + (options.writeGraceMs ?? WRITE_GRACE_MS);
+  // 240 s budget + 45 s grace + one 10 s request stays inside the route's 300 s maxDuration.
+  const hardDeadline = deadline + (options.writeGraceMs ?? REFRESH_POLICY.writeGraceMs);
   const batchSize = options.batchSize ?? Math.max(10, options.concurrency * 2);
-  const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
-  const leaseUsableMs = (leaseSeconds - LEASE_MARGIN_SECONDS) * 1000;
+  const leaseSeconds = options.leaseSeconds ?? REFRESH_POLICY.leaseSeconds;
+  const leaseUsableMs = (leaseSeconds - REFRESH_POLICY.leaseMarginSeconds) * 1000;
   const trigger: Trigger = options.force && options.trigger === 'manual' ? 'forced' : options.trigger;
 
   const queue: ClaimedIntegration[] = [];

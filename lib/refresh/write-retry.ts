@@ -1,5 +1,6 @@
 import { setTimeout as wait } from 'node:timers/promises';
 import { databaseFailure, describeDatabaseError } from '../db/errors';
+import { REFRESH_POLICY } from './policy-numbers';
 
 /**
  * Writing a refresh result through a database's bad minute. A result may carry rotated
@@ -11,8 +12,6 @@ import { databaseFailure, describeDatabaseError } from '../db/errors';
  * refused again.
  */
 
-const BACKOFF_BASE_MS = 200;
-const BACKOFF_CAP_MS = 5_000;
 
 export class ResultNotWrittenError extends Error {
   constructor(
@@ -48,7 +47,7 @@ export async function writeWithRetry<T>(write: () => Promise<T>, options: WriteR
       const failure = databaseFailure(error);
       if (failure === 'refused') throw new ResultNotWrittenError('refused', describeDatabaseError(error), { cause: error });
       if (failure === 'unavailable') options.onUnavailable?.(error);
-      const delay = Math.max(50, options.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1)));
+      const delay = Math.max(50, options.random() * Math.min(REFRESH_POLICY.writeBackoffCapMs, REFRESH_POLICY.writeBackoffBaseMs * 2 ** (attempt - 1)));
       if (Date.now() + delay >= options.deadline) {
         throw new ResultNotWrittenError('deadline', describeDatabaseError(error), { cause: error });
       }

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Outcome } from '../../lib/refresh/outcome';
+import { REFRESH_POLICY } from '../../lib/refresh/policy-numbers';
 import {
-  AUTH_FAILURES_TO_REAUTHORIZE,
-  AUTH_FAILURES_TO_WARN,
-  TRANSIENT_FAILURES_TO_NOTIFY,
   decide,
   type IntegrationStatus,
   type NextState,
@@ -145,7 +143,7 @@ describe('policy: transient failure', () => {
     for (const { decision } of passes) expect(state(decision).consecutiveFailures).toBe(2);
   });
 
-  it(`notifies integration_rate_limit exactly once per streak, at the ${TRANSIENT_FAILURES_TO_NOTIFY}th failure`, () => {
+  it(`notifies integration_rate_limit exactly once per streak, at the ${REFRESH_POLICY.transientFailuresToNotify}th failure`, () => {
     const passes = streak(Array.from({ length: 100 }, () => transient));
     const notified = passes.filter(({ decision }) => decision.messages.length > 0);
     expect(notified.map(({ pass }) => pass)).toEqual([5]);
@@ -197,7 +195,7 @@ describe('policy: auth failure', () => {
     });
   });
 
-  it(`warns in-app only at the ${AUTH_FAILURES_TO_WARN}nd auth failure in a row`, () => {
+  it(`warns in-app only at the ${REFRESH_POLICY.authFailuresToWarn}nd auth failure in a row`, () => {
     const decision = decide(input(auth, { consecutiveFailures: 1 }));
     expect(state(decision)).toMatchObject({ status: 'connected', consecutiveFailures: 2, disconnectReason: null });
     expect(decision.messages).toEqual([
@@ -213,7 +211,7 @@ describe('policy: auth failure', () => {
     ]);
   });
 
-  it(`marks the integration for reauthorization at the ${AUTH_FAILURES_TO_REAUTHORIZE}rd auth failure, in-app and by email, with the reason`, () => {
+  it(`marks the integration for reauthorization at the ${REFRESH_POLICY.authFailuresToReauthorize}rd auth failure, in-app and by email, with the reason`, () => {
     const decision = decide(input(auth, { consecutiveFailures: 2 }));
     const next = state(decision);
     expect(next).toMatchObject({ status: 'needs_reauthorization', consecutiveFailures: 3, lastFailureAt: NOW, lastErrorCode: 'http_401' });
