@@ -1,3 +1,4 @@
+import { entryFor } from './normalisers/types';
 import type { ProviderProfile } from './schema';
 
 /**
@@ -598,7 +599,7 @@ export const builtinProviders = {
 export type BuiltinProviderId = keyof typeof builtinProviders;
 
 export function isBuiltinProviderId(id: string): id is BuiltinProviderId {
-  return Object.hasOwn(builtinProviders, id);
+  return entryFor<BuiltinProviderProfile>(builtinProviders, id) !== undefined;
 }
 
 /** The built-in provider ids, sorted. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isBuiltinProviderId } from './catalog';
+import { entryFor } from './normalisers/types';
 import { clientAuthSchema, providerIdSchema, urlTemplateSchema } from './schema';
 
 /**
@@ -65,8 +66,9 @@ function formatPath(path: readonly PathSegment[]): string {
 function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
   let current: unknown = root;
   for (const segment of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<PropertyKey, unknown>)[segment];
+    if (current === null || typeof current !== 'object' || typeof segment === 'symbol') return undefined;
+    // The path names keys of the operator's file: own keys only.
+    current = entryFor(current as Readonly<Record<string, unknown>>, String(segment));
   }
   return current;
 }

@@ -1,11 +1,18 @@
-import type { AttemptResult, Outcome } from './outcome';
+import { entryFor, type StandardError } from '../providers/normalisers';
+import type { AttemptResult, Outcome, WireFailure } from './outcome';
 
 /**
- * What a provider's answer means, from structured fields only (status, `error`, provider
- * codes), never from the text of a message. Pure.
+ * What a provider's answer means, from structured fields only: the status and the standard
+ * `error` its normaliser left (the provider's own code only names the outcome for
+ * operators), never the text of a message. Pure.
  */
 
-/** Standard and normalised OAuth `error` values, and what each means for the connection. */
+type FailureType = Exclude<Outcome['type'], 'refreshed'>;
+
+/**
+ * What each standard OAuth `error` means for the connection. Providers' own codes are mapped
+ * to these by their normalisers (lib/providers/normalisers), so no provider appears here.
+ */
 const OAUTH_ERRORS = {
   invalid_grant: 'invalid_grant',
   invalid_client: 'config',
@@ -21,41 +28,7 @@ const OAUTH_ERRORS = {
   interaction_required: 'invalid_grant',
   consent_required: 'invalid_grant',
   login_required: 'invalid_grant',
-} as const satisfies Record<string, Exclude<Outcome['type'], 'refreshed'>>;
-
-/** Provider codes that override the `error` they come with (normalisers set `providerCode`). */
-const PROVIDER_CODES: Record<string, Exclude<Outcome['type'], 'refreshed'>> = {
-  // Microsoft Entra: throttling / loop detection; Microsoft asks clients to back off.
-  AADSTS50196: 'transient',
-  // Microsoft Entra: refresh token expired for inactivity, password changed, MFA or consent needed.
-  AADSTS700082: 'invalid_grant',
-  AADSTS50173: 'invalid_grant',
-  AADSTS50076: 'invalid_grant',
-  AADSTS50078: 'invalid_grant',
-  AADSTS50079: 'invalid_grant',
-  AADSTS65001: 'invalid_grant',
-  AADSTS700084: 'invalid_grant',
-  AADSTS70043: 'invalid_grant',
-  // Microsoft Entra: the app's own credentials: invalid or expired secret, app not found.
-  AADSTS7000215: 'config',
-  AADSTS7000222: 'config',
-  AADSTS700016: 'config',
-  AADSTS7000218: 'config',
-  // HubSpot.
-  BAD_REFRESH_TOKEN: 'invalid_grant',
-  BAD_CLIENT_ID: 'config',
-  // Meta Graph API error codes: 190 invalid/expired token; 4, 17, 32, 613 rate limits; 1, 2 service.
-  META_190: 'invalid_grant',
-  META_4: 'transient',
-  META_17: 'transient',
-  META_32: 'transient',
-  META_613: 'transient',
-  META_1: 'transient',
-  META_2: 'transient',
-  META_10: 'auth',
-  META_200: 'auth',
-  META_101: 'config',
-};
+} as const satisfies Record<StandardError, FailureType>;
 
 const LOCAL_MESSAGES = {
   unknown_provider: 'This provider is not in the catalog or the providers file',
@@ -85,31 +58,32 @@ export function classify(result: AttemptResult): Outcome {
     }
 
     case 'http_error':
+      // Tokens in a type the app was not taught to accept: the provider's profile needs the
+      // type (as Slack's has), which is the app's configuration, not the user's connection.
+      if (result.failure === 'unsupported_token_type') {
+        return {
+          type: 'config',
+          code: 'unsupported_token_type',
+          message: "The provider answered with a token_type this app does not accept for it; the provider's profile must name that type",
+          httpStatus: result.httpStatus,
+        };
+      }
       return classifyStatus(result.httpStatus, result.failure, result.retryAfterSeconds);
 
     case 'oauth_error': {
       const status = result.httpStatus;
       const error = printableCode(result.error);
-      const providerCode = result.providerCode === undefined ? undefined : printableCode(result.providerCode);
-      const byProvider = lookup(PROVIDER_CODES, providerCode);
       // Throttling statuses win over whatever error code rides along with them.
-      if (!byProvider && isTransientStatus(status)) return classifyStatus(status, 'not_conform', result.retryAfterSeconds);
-      const type = byProvider ?? lookup(OAUTH_ERRORS, error) ?? fallbackForStatus(status);
-      const code = providerCode ?? error;
+      if (isTransientStatus(status)) return classifyStatus(status, 'not_conform', result.retryAfterSeconds);
+      const type = entryFor<FailureType>(OAUTH_ERRORS, error) ?? fallbackForStatus(status);
+      // The provider's own code, where its normaliser kept one, is what operators see.
+      const code = result.providerCode === undefined ? error : printableCode(result.providerCode);
       const message = describe(type, code);
       return type === 'transient'
         ? { type, code, message, httpStatus: status, retryAfterSeconds: result.retryAfterSeconds }
         : { type, code, message, httpStatus: status };
     }
   }
-}
-
-/**
- * A table entry for a code the provider sent. Own keys only: a provider's `error` of
- * "constructor" or "__proto__" must not find Object.prototype's members.
- */
-function lookup(table: Readonly<Record<string, Exclude<Outcome['type'], 'refreshed'>>>, code: string | undefined) {
-  return code !== undefined && Object.hasOwn(table, code) ? table[code] : undefined;
 }
 
 /**
@@ -125,13 +99,12 @@ function isTransientStatus(status: number): boolean {
 }
 
 /** An OAuth error nobody documented: 401/403 and other 4xx count as auth trouble. */
-function fallbackForStatus(status: number): Exclude<Outcome['type'], 'refreshed'> {
-  if (isTransientStatus(status)) return 'transient';
+function fallbackForStatus(status: number): FailureType {
   if (status === 404 || status === 405 || status === 410) return 'config';
   return 'auth';
 }
 
-function classifyStatus(status: number, failure: 'not_json' | 'not_conform' | 'invalid_response', retryAfterSeconds?: number): Outcome {
+function classifyStatus(status: number, failure: WireFailure, retryAfterSeconds?: number): Outcome {
   // A 401/403 is the provider refusing, whatever its body looks like (a bare "Unauthorized"
   // text is not an outage): auth trouble (CONTRACTS §5), before the non-JSON rule below.
   if (status === 401 || status === 403) {
@@ -156,7 +129,7 @@ function classifyStatus(status: number, failure: 'not_json' | 'not_conform' | 'i
   return { type: 'auth', code: `http_${status}`, message: `The provider refused the refresh (${status})`, httpStatus: status };
 }
 
-function describe(type: Exclude<Outcome['type'], 'refreshed'>, code: string): string {
+function describe(type: FailureType, code: string): string {
   switch (type) {
     case 'invalid_grant':
       return `The provider no longer accepts this connection's refresh token (${code})`;

@@ -13,7 +13,12 @@ export interface TokenSet {
   scopes?: string[];
 }
 
-export type WireFailure = 'not_json' | 'not_conform' | 'invalid_response';
+/**
+ * How an answer failed to be a token response: not JSON, not a conforming OAuth answer, a 200
+ * without a usable token, or a token whose `token_type` is neither Bearer, DPoP nor one its
+ * provider documents.
+ */
+export type WireFailure = 'not_json' | 'not_conform' | 'invalid_response' | 'unsupported_token_type';
 
 export type LocalProblem =
   | 'unknown_provider'

@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import type { ResolvedProvider } from '../providers/schema';
-import { normalisers } from '../providers/normalisers';
+import { entryFor, isObject, normaliserFor, tokenTypesFor } from '../providers/normalisers';
 import type { AttemptResult, TokenSet } from './outcome';
 import { isLoopbackHost } from '../net/addresses';
 
@@ -42,7 +42,8 @@ export async function callTokenEndpoint(input: CallInput, options: CallOptions):
 
   let providerCode: string | undefined;
   let retryAfterSeconds: number | undefined;
-  const normalise = normalisers[provider.id];
+  const normalise = normaliserFor(provider.id);
+  const processOptions: oauth.ProcessTokenResponseOptions = { recognizedTokenTypes: recognizedTokenTypes(tokenTypesFor(provider.id)) };
   // Wraps the injected fetch: notes Retry-After, and lets the provider's normaliser rewrite
   // the answer before oauth4webapi judges it.
   const normalisingFetch = async (url: string, init: RequestInit): Promise<Response> => {
@@ -55,7 +56,7 @@ export async function callTokenEndpoint(input: CallInput, options: CallOptions):
     // An ID token in a refresh response says who the user is, which a refresh does not need;
     // oauth4webapi would validate its issuer against the token endpoint's origin, which is
     // not the issuer for providers such as Google. Drop it rather than fail good refreshes.
-    const stripped = withStandardTokenType(withoutIdToken(answer.json));
+    const stripped = withoutIdToken(answer.json);
     if (stripped === json && answer.status === response.status) {
       return new Response(text, { status: response.status, headers: response.headers });
     }
@@ -77,7 +78,7 @@ export async function callTokenEndpoint(input: CallInput, options: CallOptions):
       case 'refresh_token': {
         if (!input.refreshToken) return { kind: 'local_error', problem: 'no_refresh_token' };
         const response = await oauth.refreshTokenGrantRequest(as, client, clientAuth(), input.refreshToken, requestOptions);
-        result = await oauth.processRefreshTokenResponse(as, client, response);
+        result = await oauth.processRefreshTokenResponse(as, client, response, processOptions);
         break;
       }
       case 'fb_exchange_token': {
@@ -91,7 +92,7 @@ export async function callTokenEndpoint(input: CallInput, options: CallOptions):
           { fb_exchange_token: input.accessToken },
           requestOptions,
         );
-        result = await oauth.processGenericTokenEndpointResponse(as, client, response);
+        result = await oauth.processGenericTokenEndpointResponse(as, client, response, processOptions);
         break;
       }
       case 'ig_refresh_token': {
@@ -105,7 +106,7 @@ export async function callTokenEndpoint(input: CallInput, options: CallOptions):
           headers: requestOptions.headers,
           signal: requestOptions.signal,
         });
-        result = await oauth.processGenericTokenEndpointResponse(as, client, response);
+        result = await oauth.processGenericTokenEndpointResponse(as, client, response, processOptions);
         break;
       }
       case 'none':
@@ -163,6 +164,11 @@ async function toAttemptResult(
       ? { kind: 'oauth_error', httpStatus: error.status, error: named, providerCode, retryAfterSeconds }
       : { kind: 'http_error', httpStatus: error.status, failure: 'not_conform', retryAfterSeconds };
   }
+  if (error instanceof oauth.UnsupportedOperationError && isObject(error.cause) && isObject(error.cause.body)) {
+    // oauth4webapi refused the token response itself (its body is the cause): a token_type
+    // that is neither Bearer, DPoP nor one the provider documents.
+    return { kind: 'http_error', httpStatus: 200, failure: 'unsupported_token_type', retryAfterSeconds };
+  }
   if (error instanceof oauth.OperationProcessingError) {
     const status = error.cause instanceof Response ? error.cause.status : 200;
     if (error.code === oauth.RESPONSE_IS_NOT_JSON || error.code === oauth.PARSE_ERROR) {
@@ -195,16 +201,18 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 }
 
 /**
- * Tokenwarden stores tokens and never presents them itself, so a provider's own token type
- * (Slack's "bot" and "user") is recorded as bearer instead of failing the refresh.
+ * The token types oauth4webapi accepts besides Bearer and DPoP: those the provider documents
+ * (Slack's "bot" and "user"), taken as sent. oauth4webapi looks the provider's `token_type`
+ * up in this table, so it has no prototype: "constructor" finds nothing.
  */
-function withStandardTokenType(json: unknown): unknown {
-  if (!json || typeof json !== 'object' || Array.isArray(json)) return json;
-  const body = json as Record<string, unknown>;
-  if (typeof body.access_token !== 'string' || typeof body.token_type !== 'string') return json;
-  if (['bearer', 'dpop'].includes(body.token_type.toLowerCase())) return json;
-  return { ...body, token_type: 'Bearer' };
+function recognizedTokenTypes(names: readonly Lowercase<string>[]): oauth.RecognizedTokenTypes {
+  const table = Object.create(null) as oauth.RecognizedTokenTypes;
+  for (const name of names) table[name] = acceptAsSent;
+  return table;
 }
+
+/** Tokenwarden stores tokens and never presents them itself: nothing more to check. */
+function acceptAsSent(): void {}
 
 function withoutIdToken(json: unknown): unknown {
   if (!json || typeof json !== 'object' || Array.isArray(json) || !('id_token' in json)) return json;
@@ -227,7 +235,7 @@ function parseJson(text: string): unknown {
 export function fillTemplate(template: string, parameters: Record<string, unknown>): string | null {
   let missing = false;
   const filled = template.replace(/\{([a-z_]+)\}/g, (_, name: string) => {
-    const value = parameters[name];
+    const value = entryFor(parameters, name);
     if (typeof value !== 'string' || !/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(value)) {
       missing = true;
       return '';

@@ -471,6 +471,23 @@ describe("providers' own ways of saying no (normalisers)", () => {
     await expectDisconnected('slack', responses.slackOkFalse('invalid_refresh_token'), 'slack:invalid_refresh_token', 400);
   });
 
+  it.each(['bot', 'user'])('refreshes a Slack connection whose rotation answers token_type "%s", storing the tokens Slack issued', async (tokenType) => {
+    const { id } = await seed({ provider: 'slack' });
+    const accessToken = secret(`xoxe.xox-${tokenType}`);
+    const refreshToken = secret('xoxe-rt');
+    fault.enqueue(responses.slackRotated(tokenType, { accessToken, refreshToken }));
+    const since = fault.requests.length;
+
+    const summary = await pass({ integrationId: id });
+
+    expect(callsSince(since)).toBe(1);
+    expectCounts(summary, { refreshed: 1 });
+    expectResult(summary, id, { provider: 'slack', outcome: 'refreshed', attempts: 1 });
+    expectRow(await h.row(id), { status: 'connected', consecutive_failures: 0, consecutive_transient_failures: 0, last_error_code: null });
+    expect(await h.tokens(id)).toEqual({ accessToken, refreshToken });
+    expect(await logs(id)).toEqual([log('refreshed', null, 200, 1)]);
+  });
+
   it('marks a GitHub connection for reauthorization on 200 bad_refresh_token', async () => {
     await expectDisconnected('github', responses.githubErrorOn200('bad_refresh_token'), 'github:bad_refresh_token', 400);
   });
@@ -512,8 +529,8 @@ describe("providers' own ways of saying no (normalisers)", () => {
 
 describe('configuration failures are the app’s, never the user’s', () => {
   /** A connection with some history, so "unchanged" means something. */
-  async function seedWithHistory(provider: string) {
-    const seeded = await seed({ provider, consecutiveFailures: 1, consecutiveTransientFailures: 2 });
+  async function seedWithHistory(provider: string, values: Partial<SeedValues> = {}) {
+    const seeded = await seed({ provider, consecutiveFailures: 1, consecutiveTransientFailures: 2, ...values });
     await h.t.db.query(
       `update public.integrations set last_error_code = 'http_503', last_error = 'The provider answered 503', last_failure_at = now()
        where id = $1`,
@@ -542,6 +559,24 @@ describe('configuration failures are the app’s, never the user’s', () => {
     expectResult(summary, id, { provider: 'fault', outcome: 'config_failure', errorCode: 'invalid_client', attempts: 1 });
     await expectUntouched(id, before);
     expect(await logs(id)).toEqual([log('config_failure', 'invalid_client', 401, 1)]);
+  });
+
+  it("records a Meta exchange answered with code 100 (invalid parameter: the app's request) as a config failure in every daily check, never warning or disconnecting the user", async () => {
+    // The exchange renews a long-lived token with the token itself: no refresh token.
+    const { id, before } = await seedWithHistory('facebook', { refreshToken: null });
+    for (let check = 1; check <= 3; check += 1) {
+      fault.enqueue(responses.metaError(100, 'Invalid parameter'));
+      const since = fault.requests.length;
+
+      const summary = await pass({ integrationId: id });
+
+      expect(callsSince(since)).toBe(1);
+      expect(fault.requests[since]!.form.grant_type).toBe('fb_exchange_token');
+      expectCounts(summary, { configFailures: 1 });
+      expectResult(summary, id, { provider: 'facebook', outcome: 'config_failure', errorCode: 'META_100', attempts: 1 });
+      await expectUntouched(id, before);
+    }
+    expect(await logs(id)).toEqual([1, 2, 3].map(() => log('config_failure', 'META_100', 400, 1)));
   });
 
   it('records a provider without client credentials as a config failure without calling it', async () => {

@@ -216,6 +216,14 @@ const AADSTS = {
   50076: { status: 400, error: 'interaction_required', message: "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '00000003-0000-0000-c000-000000000000'." },
   7000215: { status: 401, error: 'invalid_client', message: 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.' },
   7000222: { status: 401, error: 'invalid_client', message: "The provided client secret keys for app '00000000-0000-0000-0000-000000000000' are expired. Visit the Azure portal to create new keys for your app." },
+  50078: { status: 400, error: 'interaction_required', message: "Presented multifactor authentication has expired due to policies configured by your administrator. You must refresh your multifactor authentication to access '00000003-0000-0000-c000-000000000000'." },
+  50079: { status: 400, error: 'interaction_required', message: 'Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication.' },
+  700084: { status: 400, error: 'invalid_grant', message: 'The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page.' },
+  70043: { status: 400, error: 'invalid_grant', message: 'The refresh token has expired or is invalid due to sign-in frequency checks by conditional access. The token was issued on 2025-01-01T00:00:00.0000000Z and the maximum allowed lifetime for this request is 43200.' },
+  700016: { status: 400, error: 'unauthorized_client', message: "Application with identifier '00000000-0000-0000-0000-000000000000' was not found in the directory 'contoso'. This can happen if the application has not been installed by the administrator of the tenant." },
+  7000218: { status: 400, error: 'invalid_request', message: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'." },
+  // "Request is malformed or invalid", as Entra sends it: with invalid_grant.
+  9002313: { status: 400, error: 'invalid_grant', message: 'Invalid request. Request is malformed or invalid.' },
 } as const satisfies Record<number, { status: number; error: string; message: string }>;
 
 export type AadstsCode = keyof typeof AADSTS;
@@ -273,13 +281,16 @@ export const responses = {
    * An Entra ID (Microsoft identity platform) token-endpoint error.
    * Shape: https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow#error-response-1
    */
-  microsoftAadsts: (code: AadstsCode, error?: string): FaultResponse => {
-    const known = AADSTS[code];
+  microsoftAadsts: (code: AadstsCode | number, error?: string, status?: number): FaultResponse => {
+    // A code outside the table: one nobody documented, with the error and status given.
+    const known: { status: number; error: string; message: string } = Object.hasOwn(AADSTS, code)
+      ? AADSTS[code as AadstsCode]
+      : { status: 400, error: 'invalid_request', message: 'An error with no documented meaning.' };
     const traceId = randomUUID();
     const correlationId = randomUUID();
     const timestamp = entraTimestamp();
     return {
-      status: known.status,
+      status: status ?? known.status,
       json: {
         error: error ?? known.error,
         error_description: `AADSTS${code}: ${known.message}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${correlationId}\r\nTimestamp: ${timestamp}`,
@@ -291,6 +302,45 @@ export const responses = {
       },
     };
   },
+
+  /**
+   * A Meta Graph API error, shaped as https://developers.facebook.com/docs/graph-api/guides/error-handling
+   * documents it (e.g. code 190 with subcode 463: expired token; code 4: application request
+   * limit; code 100: invalid parameter).
+   */
+  metaError: (code: number, message: string, subcode?: number, status = 400): FaultResponse => ({
+    status,
+    json: {
+      error: {
+        message,
+        type: 'OAuthException',
+        code,
+        ...(subcode === undefined ? {} : { error_subcode: subcode }),
+        fbtrace_id: 'AbCdEfGhIjK',
+      },
+    },
+  }),
+
+  /**
+   * A successful Slack token rotation (https://docs.slack.dev/authentication/using-token-rotation):
+   * `ok: true` and a `token_type` naming the token's kind ("bot" or "user").
+   */
+  slackRotated: (tokenType: string, input: { accessToken?: string; refreshToken?: string } = {}): FaultResponse => ({
+    status: 200,
+    json: {
+      ok: true,
+      app_id: 'A0KRD7HC3',
+      scope: 'chat:write,channels:read',
+      token_type: tokenType,
+      access_token: input.accessToken ?? 'xoxe.xoxb-1-example',
+      bot_user_id: 'U0KRQLJ9H',
+      refresh_token: input.refreshToken ?? 'xoxe-1-example',
+      expires_in: 43200,
+      team: { id: 'T9TK3CUKW', name: 'Example' },
+      enterprise: null,
+      is_enterprise_install: false,
+    },
+  }),
 
   /** RFC 6585 429 with Retry-After in seconds. */
   tooManyRequests: (retryAfterSeconds = 30): FaultResponse => ({

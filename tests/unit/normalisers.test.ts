@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { normalisers, type NormalisedAnswer, type RawAnswer } from '../../lib/providers/normalisers';
+import { normaliserFor, normalisers, type RawAnswer } from '../../lib/providers/normalisers';
 import { github } from '../../lib/providers/normalisers/github';
 import { hubspot } from '../../lib/providers/normalisers/hubspot';
 import { meta } from '../../lib/providers/normalisers/meta';
 import { microsoft } from '../../lib/providers/normalisers/microsoft';
 import { slack } from '../../lib/providers/normalisers/slack';
 import { classify } from '../../lib/refresh/classify';
-import type { AttemptResult, OutcomeType } from '../../lib/refresh/outcome';
+import type { OutcomeType } from '../../lib/refresh/outcome';
 import { responses, type AadstsCode, type FaultResponse } from '../support/fault-provider';
+import { attemptOf } from '../support/recorded-answer';
 
 /** What the normaliser sees of a recorded answer: its status and its parsed JSON body. */
 function raw(response: FaultResponse): RawAnswer {
@@ -15,94 +16,32 @@ function raw(response: FaultResponse): RawAnswer {
   return { status: response.status, json: response.json };
 }
 
-function retryAfterOf(response: FaultResponse): number | undefined {
-  const value = 'status' in response ? response.headers?.['retry-after'] : undefined;
-  return value === undefined ? undefined : Number(value);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/**
- * The AttemptResult provider-call builds from a normalised answer, with oauth4webapi's rules:
- * a non-200 with an `error` string is an OAuth error; a 200 needs access_token and a bearer
- * (or DPoP) token_type, any other token_type makes oauth4webapi throw.
- */
-function attemptFrom(answer: NormalisedAnswer, retryAfterSeconds?: number): AttemptResult {
-  const body = answer.json;
-  if (body === undefined) return { kind: 'http_error', httpStatus: answer.status, failure: 'not_json', retryAfterSeconds };
-  if (answer.status !== 200) {
-    return isRecord(body) && typeof body.error === 'string'
-      ? { kind: 'oauth_error', httpStatus: answer.status, error: body.error, providerCode: answer.providerCode, retryAfterSeconds }
-      : { kind: 'http_error', httpStatus: answer.status, failure: 'not_conform', retryAfterSeconds };
-  }
-  if (!isRecord(body) || typeof body.access_token !== 'string' || typeof body.token_type !== 'string') {
-    return { kind: 'http_error', httpStatus: 200, failure: 'invalid_response', retryAfterSeconds };
-  }
-  if (!['bearer', 'dpop'].includes(body.token_type.toLowerCase())) {
-    throw new Error(`oauth4webapi rejects token_type "${body.token_type}" (UnsupportedOperationError)`);
-  }
-  return {
-    kind: 'tokens',
-    httpStatus: 200,
-    tokens: {
-      accessToken: body.access_token,
-      refreshToken: typeof body.refresh_token === 'string' ? body.refresh_token : undefined,
-      expiresInSeconds: typeof body.expires_in === 'number' ? body.expires_in : undefined,
-    },
-  };
-}
-
-function outcomeOf(normalise: (answer: RawAnswer) => NormalisedAnswer, response: FaultResponse): { type: OutcomeType; code?: string } {
-  const outcome = classify(attemptFrom(normalise(raw(response)), retryAfterOf(response)));
+/** The outcome of a recorded answer from a provider, through the real provider call (oauth4webapi included). */
+async function outcomeOf(providerId: string, response: FaultResponse): Promise<{ type: OutcomeType; code?: string }> {
+  const outcome = classify(await attemptOf(providerId, response));
   return outcome.type === 'refreshed' ? { type: outcome.type } : { type: outcome.type, code: outcome.code };
 }
 
-/**
- * Meta Graph API error bodies, shaped as https://developers.facebook.com/docs/graph-api/guides/error-handling
- * documents them (code 190 with subcode 463: expired token; code 4: application request limit).
- */
-const metaError = (code: number, message: string, subcode?: number, status = 400): FaultResponse => ({
-  status,
-  json: {
-    error: {
-      message,
-      type: 'OAuthException',
-      code,
-      ...(subcode === undefined ? {} : { error_subcode: subcode }),
-      fbtrace_id: 'AbCdEfGhIjK',
-    },
-  },
-});
-
-/**
- * A successful Slack token rotation (https://docs.slack.dev/authentication/using-token-rotation):
- * `ok: true` and a `token_type` naming the token's kind.
- */
-const slackRefreshed = (tokenType: string): FaultResponse => ({
-  status: 200,
-  json: {
-    ok: true,
-    app_id: 'A0KRD7HC3',
-    scope: 'chat:write,channels:read',
-    token_type: tokenType,
-    access_token: 'xoxe.xoxb-1-example',
-    bot_user_id: 'U0KRQLJ9H',
-    refresh_token: 'xoxe-1-example',
-    expires_in: 43200,
-    team: { id: 'T9TK3CUKW', name: 'Example' },
-    enterprise: null,
-    is_enterprise_install: false,
-  },
-});
+const metaError = responses.metaError;
+const slackRefreshed = (tokenType: string) => responses.slackRotated(tokenType);
 
 describe('normaliser registry', () => {
-  it('has a normaliser for each provider that deviates from RFC 6749', () => {
+  it('has a normaliser for each provider that deviates from RFC 6749, found by the provider id', () => {
     expect(Object.keys(normalisers).sort()).toEqual(['facebook', 'github', 'hubspot', 'instagram', 'microsoft', 'slack']);
     expect(normalisers.facebook).toBe(meta);
     expect(normalisers.instagram).toBe(meta);
+    expect(normaliserFor('facebook')).toBe(meta);
+    expect(normaliserFor('instagram')).toBe(meta);
+    expect(normaliserFor('slack')).toBe(slack);
+    expect(normaliserFor('google')).toBeUndefined();
   });
+
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+    'finds no normaliser for a providers-file id named after an Object member (%s)',
+    (id) => {
+      expect(normaliserFor(id)).toBeUndefined();
+    },
+  );
 });
 
 describe('slack normaliser', () => {
@@ -170,13 +109,27 @@ describe('slack normaliser', () => {
     expect(slack(tokens)).toBe(tokens);
   });
 
-  it.each(['bot', 'user'])('leaves an ok:true answer unchanged but for its token_type "%s", which becomes Bearer', (tokenType) => {
+  it.each(['bot', 'user'])('passes an ok:true answer with token_type "%s" through as Slack sent it: no type is rewritten', (tokenType) => {
     const answer = raw(slackRefreshed(tokenType));
     const normalised = slack(answer);
+    expect(normalised).toBe(answer);
     expect(normalised.status).toBe(200);
     expect(normalised.providerCode).toBeUndefined();
-    expect(normalised.json).toEqual({ ...(answer.json as Record<string, unknown>), token_type: 'Bearer' });
     expect((answer.json as Record<string, unknown>).token_type).toBe(tokenType); // the input is not mutated
+  });
+
+  it.each(['bot', 'user'])('has oauth4webapi accept the token_type "%s" as Slack sent it, and hands over its tokens', async (tokenType) => {
+    expect(await attemptOf('slack', slackRefreshed(tokenType))).toEqual({
+      kind: 'tokens',
+      httpStatus: 200,
+      tokens: {
+        accessToken: 'xoxe.xoxb-1-example',
+        refreshToken: 'xoxe-1-example',
+        expiresInSeconds: 43200,
+        refreshTokenExpiresInSeconds: undefined,
+        scopes: ['chat:write', 'channels:read'],
+      },
+    });
   });
 
   it.each<[string, FaultResponse, OutcomeType, string | undefined]>([
@@ -188,8 +141,8 @@ describe('slack normaliser', () => {
     ['bad_client_secret', responses.slackOkFalse('bad_client_secret'), 'config', 'slack:bad_client_secret'],
     ['a bot token rotation', slackRefreshed('bot'), 'refreshed', undefined],
     ['a user token rotation', slackRefreshed('user'), 'refreshed', undefined],
-  ])('classifies Slack %s as %s', (_name, response, type, code) => {
-    expect(outcomeOf(slack, response)).toEqual(code === undefined ? { type } : { type, code });
+  ])('classifies Slack %s as %s', async (_name, response, type, code) => {
+    expect(await outcomeOf('slack', response)).toEqual(code === undefined ? { type } : { type, code });
   });
 });
 
@@ -237,8 +190,8 @@ describe('github normaliser', () => {
     ['incorrect_client_credentials', responses.githubErrorOn200('incorrect_client_credentials'), 'config', 'github:incorrect_client_credentials'],
     ['unsupported_grant_type', responses.githubErrorOn200('unsupported_grant_type'), 'config', 'github:unsupported_grant_type'],
     ['a success', responses.tokens({ refreshToken: 'ghr_next' }), 'refreshed', undefined],
-  ])('classifies GitHub %s as %s', (_name, response, type, code) => {
-    expect(outcomeOf(github, response)).toEqual(code === undefined ? { type } : { type, code });
+  ])('classifies GitHub %s as %s', async (_name, response, type, code) => {
+    expect(await outcomeOf('github', response)).toEqual(code === undefined ? { type } : { type, code });
   });
 });
 
@@ -281,18 +234,18 @@ describe('hubspot normaliser', () => {
     ['a standard invalid_grant', responses.oauthError(400, 'invalid_grant'), 'invalid_grant', 'invalid_grant'],
     ['a 429', responses.tooManyRequests(10), 'transient', 'http_429'],
     ['a success', responses.tokens({ refreshToken: 'rt-next' }), 'refreshed', undefined],
-  ])('classifies HubSpot %s as %s', (_name, response, type, code) => {
-    expect(outcomeOf(hubspot, response)).toEqual(code === undefined ? { type } : { type, code });
+  ])('classifies HubSpot %s as %s', async (_name, response, type, code) => {
+    expect(await outcomeOf('hubspot', response)).toEqual(code === undefined ? { type } : { type, code });
   });
 
-  it('keeps the Retry-After of a HubSpot 429 through to the outcome', () => {
+  it('keeps the Retry-After of a HubSpot 429 through to the outcome', async () => {
     const response = responses.tooManyRequests(10);
-    expect(classify(attemptFrom(hubspot(raw(response)), retryAfterOf(response)))).toMatchObject({ type: 'transient', retryAfterSeconds: 10 });
+    expect(classify(await attemptOf('hubspot', response))).toMatchObject({ type: 'transient', retryAfterSeconds: 10 });
   });
 });
 
 describe('microsoft normaliser', () => {
-  it.each([50196, 700082, 50173, 65001, 50076, 7000215, 7000222] as const)(
+  it.each([700082, 50173, 65001, 50076, 7000215, 7000222] as const)(
     'adds AADSTS%i from error_codes as the provider code, leaving status and body as they are',
     (code) => {
       const answer = raw(responses.microsoftAadsts(code));
@@ -301,6 +254,23 @@ describe('microsoft normaliser', () => {
       expect(normalised.json).toBe(answer.json);
     },
   );
+
+  it("adds AADSTS50196 from error_codes as the provider code, leaving the status and the body but for its invalid_grant, which becomes temporarily_unavailable", () => {
+    const answer = raw(responses.microsoftAadsts(50196));
+    expect((answer.json as Record<string, unknown>).error).toBe('invalid_grant');
+    const normalised = microsoft(answer);
+    expect(normalised).toEqual({
+      status: answer.status,
+      json: { ...(answer.json as Record<string, unknown>), error: 'temporarily_unavailable' },
+      providerCode: 'AADSTS50196',
+    });
+    expect((answer.json as Record<string, unknown>).error).toBe('invalid_grant'); // the input is not mutated
+  });
+
+  it('keeps the provider code of an AADSTS code nobody mapped, with the error Entra sent', () => {
+    const answer: RawAnswer = { status: 400, json: { error: 'invalid_grant', error_codes: [1] } };
+    expect(microsoft(answer)).toEqual({ ...answer, providerCode: 'AADSTS1' });
+  });
 
   it('passes a success through unchanged', () => {
     const answer = raw(responses.tokens({ refreshToken: 'rt-next' }));
@@ -325,9 +295,9 @@ describe('microsoft normaliser', () => {
     // The same code decides whatever `error` rides along.
     [50196, 'temporarily_unavailable', 'transient'],
     [700082, 'interaction_required', 'invalid_grant'],
-  ])('classifies AADSTS%i (error %s) as %s', (code, error, type) => {
+  ])('classifies AADSTS%i (error %s) as %s', async (code, error, type) => {
     const response = responses.microsoftAadsts(code, error);
-    expect(outcomeOf(microsoft, response)).toEqual({ type, code: `AADSTS${code}` });
+    expect(await outcomeOf('microsoft', response)).toEqual({ type, code: `AADSTS${code}` });
   });
 });
 
@@ -340,12 +310,24 @@ describe('meta normaliser', () => {
     });
   });
 
-  it('keeps error code 4 as provider code META_4', () => {
+  it('keeps error code 4 as provider code META_4, its error the standard temporarily_unavailable', () => {
     expect(meta(raw(metaError(4, '(#4) Application request limit reached')))).toEqual({
       status: 400,
-      json: { error: 'meta_error' },
+      json: { error: 'temporarily_unavailable' },
       providerCode: 'META_4',
     });
+  });
+
+  it('turns error code 100 (invalid parameter: our request) into invalid_request with provider code META_100', () => {
+    expect(meta(raw(metaError(100, 'Invalid parameter')))).toEqual({
+      status: 400,
+      json: { error: 'invalid_request' },
+      providerCode: 'META_100',
+    });
+  });
+
+  it('keeps an undocumented Meta code as a non-standard error, so the status decides', () => {
+    expect(meta(raw(metaError(12345, 'Something new')))).toEqual({ status: 400, json: { error: 'meta_error' }, providerCode: 'META_12345' });
   });
 
   it('gives an error answered with HTTP 200 an error status', () => {
@@ -383,7 +365,7 @@ describe('meta normaliser', () => {
     ['code 613 (rate limit)', metaError(613, 'Calls to this api have exceeded the rate limit.'), 'transient', 'META_613'],
     ['code 10 (permission denied)', metaError(10, 'Permission denied'), 'auth', 'META_10'],
     ['the long-lived token exchange', responses.metaExchange(), 'refreshed', undefined],
-  ])('classifies Meta %s as %s', (_name, response, type, code) => {
-    expect(outcomeOf(meta, response)).toEqual(code === undefined ? { type } : { type, code });
+  ])('classifies Meta %s as %s', async (_name, response, type, code) => {
+    expect(await outcomeOf('facebook', response)).toEqual(code === undefined ? { type } : { type, code });
   });
 });

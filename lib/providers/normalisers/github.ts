@@ -1,18 +1,24 @@
-import { entryFor, isObject, oauthError, type Normaliser } from './types';
+import { entryFor, isObject, oauthError, type Normaliser, type StandardError } from './types';
 
 /**
  * GitHub's token endpoint answers errors with HTTP 200 and `error`, `error_description`,
- * `error_uri` (https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/refreshing-user-access-tokens).
+ * `error_uri`. Codes: https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/refreshing-user-access-tokens
+ * and https://docs.github.com/en/apps/oauth-apps/maintaining-oauth-apps/troubleshooting-oauth-app-access-token-request-errors
  */
-const GITHUB_ERRORS: Record<string, { status: number; error: string }> = {
-  bad_refresh_token: { status: 400, error: 'invalid_grant' },
-  incorrect_client_credentials: { status: 401, error: 'invalid_client' },
-  unsupported_grant_type: { status: 400, error: 'unsupported_grant_type' },
-};
+const GITHUB_CODES = {
+  // "The refresh token passed is incorrect or expired"; "The code passed is incorrect or expired".
+  bad_refresh_token: 'invalid_grant',
+  bad_verification_code: 'invalid_grant',
+  // "The client_id and/or client_secret passed are incorrect": the app's credentials.
+  incorrect_client_credentials: 'invalid_client',
+  unsupported_grant_type: 'unsupported_grant_type',
+  // "The user must have a verified primary email": the user can fix it on GitHub.
+  unverified_user_email: 'access_denied',
+} as const satisfies Record<string, StandardError>;
 
 export const github: Normaliser = (answer) => {
   const body = answer.json;
   if (answer.status !== 200 || !isObject(body) || typeof body.error !== 'string') return answer;
-  const mapped = entryFor(GITHUB_ERRORS, body.error) ?? { status: 400, error: body.error };
-  return oauthError(mapped.status, mapped.error, `github:${body.error}`);
+  const error = entryFor<StandardError>(GITHUB_CODES, body.error);
+  return oauthError(error === 'invalid_client' ? 401 : 400, error ?? body.error, `github:${body.error}`);
 };
