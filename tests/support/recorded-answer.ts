@@ -11,9 +11,26 @@ import type { FaultResponse } from './fault-provider';
 
 const providers = loadProviderRegistry({ env: {} });
 
-/** A fetch that answers every request with `response`, as the fault provider would send it. */
-export function answering(response: FaultResponse): typeof fetch {
-  return async () => {
+/** A request the engine sent, as the provider would have received it. */
+export interface SentRequest {
+  url: string;
+  method: string;
+  /** The form body of a POST, or nothing for a GET. */
+  form: Record<string, string>;
+}
+
+/**
+ * A fetch that answers every request with `response`, as the fault provider would send it,
+ * and notes each request in `sent`.
+ */
+export function answering(response: FaultResponse, sent: SentRequest[] = []): typeof fetch {
+  return async (input, init) => {
+    const body = init?.body;
+    sent.push({
+      url: input instanceof Request ? input.url : String(input),
+      method: init?.method ?? 'GET',
+      form: body instanceof URLSearchParams ? Object.fromEntries(body) : {},
+    });
     if (!('status' in response)) throw new Error('a recorded answer needs a status');
     const headers = new Headers(response.headers);
     if (response.json !== undefined) {
@@ -25,8 +42,8 @@ export function answering(response: FaultResponse): typeof fetch {
   };
 }
 
-/** What the engine makes of `response` from the built-in provider `providerId`. */
-export function attemptOf(providerId: string, response: FaultResponse): Promise<AttemptResult> {
+/** What the engine makes of `response` from the built-in provider `providerId`; its requests go to `sent`. */
+export function attemptOf(providerId: string, response: FaultResponse, sent: SentRequest[] = []): Promise<AttemptResult> {
   const provider = providers.get(providerId);
   if (!provider) throw new Error(`no built-in provider ${providerId}`);
   return callTokenEndpoint(
@@ -37,6 +54,6 @@ export function attemptOf(providerId: string, response: FaultResponse): Promise<
       refreshToken: 'stored-refresh-token',
       parameters: { shop: 'acme-store' },
     },
-    { fetch: answering(response), timeoutMs: 2000 },
+    { fetch: answering(response, sent), timeoutMs: 2000 },
   );
 }

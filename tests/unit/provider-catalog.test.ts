@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { builtinProviders, listBuiltinProviderIds } from '../../lib/providers/catalog';
+import { loadProviderRegistry } from '../../lib/providers/registry';
 import { providerProfileSchema } from '../../lib/providers/schema';
+import { responses } from '../support/fault-provider';
+import { attemptOf, type SentRequest } from '../support/recorded-answer';
 
 const EXPECTED_IDS = [
   'airtable',
@@ -28,8 +31,9 @@ const EXPECTED_IDS = [
 const entries = Object.entries(builtinProviders);
 
 describe('built-in provider catalog', () => {
-  it('holds exactly the twenty supported providers', () => {
+  it('holds exactly the twenty supported providers, which the registry serves without a providers file', () => {
     expect(listBuiltinProviderIds()).toEqual(EXPECTED_IDS);
+    expect(loadProviderRegistry({ env: {} }).ids()).toEqual(EXPECTED_IDS);
   });
 
   it.each(entries)('validates %s against the provider profile schema', (_id, profile) => {
@@ -71,18 +75,46 @@ describe('built-in provider catalog', () => {
 });
 
 describe('provider facts', () => {
-  it('renews Facebook tokens by the long-lived token exchange, without a refresh token', () => {
+  it('renews Facebook tokens by the long-lived token exchange, without a refresh token', async () => {
     const { facebook } = builtinProviders;
     expect(facebook.refreshGrant).toBe('fb_exchange_token');
     expect(facebook.refreshToken.issued).toBe('never');
     expect(facebook.accessToken.lifetimeSeconds).toBe(60 * 86400);
+
+    const sent: SentRequest[] = [];
+    const result = await attemptOf('facebook', responses.metaExchange(), sent);
+    expect(sent).toEqual([
+      {
+        url: facebook.tokenUrl,
+        method: 'POST',
+        form: {
+          grant_type: 'fb_exchange_token',
+          fb_exchange_token: 'stored-access-token',
+          client_id: 'facebook-client-id',
+          client_secret: 'facebook-client-secret',
+        },
+      },
+    ]);
+    expect(result).toMatchObject({ kind: 'tokens', tokens: { refreshToken: undefined } });
   });
 
-  it('renews Instagram Login tokens with ig_refresh_token at graph.instagram.com', () => {
+  it('renews Instagram Login tokens with ig_refresh_token at graph.instagram.com', async () => {
     const { instagram } = builtinProviders;
     expect(instagram.refreshGrant).toBe('ig_refresh_token');
     expect(instagram.tokenUrl).toBe('https://graph.instagram.com/refresh_access_token');
     expect(instagram.refreshToken.issued).toBe('never');
+
+    const sent: SentRequest[] = [];
+    const result = await attemptOf('instagram', responses.metaExchange(), sent);
+    expect(sent).toHaveLength(1);
+    const url = new URL(sent[0]!.url);
+    expect({ method: sent[0]!.method, origin: url.origin, path: url.pathname }).toEqual({
+      method: 'GET',
+      origin: 'https://graph.instagram.com',
+      path: '/refresh_access_token',
+    });
+    expect(Object.fromEntries(url.searchParams)).toEqual({ grant_type: 'ig_refresh_token', access_token: 'stored-access-token' });
+    expect(result).toMatchObject({ kind: 'tokens', tokens: { refreshToken: undefined } });
   });
 
   it('rotates Xero refresh tokens with a 30-minute reuse grace and a 60-day idle expiry', () => {
@@ -128,8 +160,12 @@ describe('provider facts', () => {
     expect(atlassian.refreshToken.lifetimeSeconds).toBe(365 * 86400);
   });
 
-  it('keeps Shopify endpoints per shop', () => {
+  it('keeps Shopify endpoints per shop', async () => {
     expect(builtinProviders.shopify.tokenUrl).toContain('{shop}');
+
+    const sent: SentRequest[] = [];
+    await attemptOf('shopify', responses.tokens(), sent);
+    expect(sent.map((request) => new URL(request.url).host)).toEqual(['acme-store.myshopify.com']);
   });
 
   it('issues X refresh tokens only with offline.access', () => {
