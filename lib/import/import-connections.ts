@@ -3,6 +3,7 @@ import type { Db, Queryable } from '../db/client';
 import type { KeyRing } from '../crypto/key-ring';
 import { tokenContext } from '../crypto/key-ring';
 import type { ProviderProfile } from '../providers/schema';
+import { accessTokenLifetime } from '../providers/lifetime';
 import type { ImportEntry } from './entry-schema';
 import { ImportValidationError, type ImportProblem } from './validate';
 import { usersTableIsOwned } from '../db/users';
@@ -43,7 +44,7 @@ export async function importConnections(db: Db, entries: ImportEntry[], options:
     const rows = entries.map((entry) => {
       const id = randomUUID();
       const provider = options.providers.get(entry.provider);
-      const expires = expiresAt(entry, provider?.accessToken.lifetimeSeconds ?? null, now);
+      const expires = expiresAt(entry, provider, now);
       return {
         id,
         organization_id: entry.organization ? orgIds.get(entry.organization)! : null,
@@ -101,14 +102,16 @@ function refreshDueAt(expires: string | null, random: () => number): string | nu
 }
 
 /**
- * No expiry in the file: a provider whose access tokens never expire stores none; any other
- * is treated as due now, so the next refresh pass learns the real expiry instead of trusting
- * a guess (a token issued an hour ago is not good for its full documented lifetime).
+ * No expiry in the file: a token of a provider without a documented lifetime does not expire
+ * (lib/providers/lifetime.ts), so none is stored; any other is treated as due now, since when
+ * it was issued is unknown: the next refresh pass learns the real expiry instead of trusting a
+ * guess (a token issued an hour ago is not good for its full documented lifetime).
  */
-function expiresAt(entry: ImportEntry, lifetimeSeconds: number | null, now: Date): string | null {
+function expiresAt(entry: ImportEntry, provider: Pick<ProviderProfile, 'accessToken'> | undefined, now: Date): string | null {
   if (entry.expires_at) return entry.expires_at;
   if (entry.expires_in !== undefined) return new Date(now.getTime() + entry.expires_in * 1000).toISOString();
-  return lifetimeSeconds === null ? null : now.toISOString();
+  const lifetime = provider ? accessTokenLifetime(provider, null) : null;
+  return lifetime === null ? null : now.toISOString();
 }
 
 async function resolveUsers(tx: Queryable, entries: ImportEntry[]): Promise<Map<string, string>> {

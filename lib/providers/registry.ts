@@ -32,8 +32,8 @@ function fromCatalog(profile: BuiltinProviderProfile): ProviderProfile {
  * The profile of a provider defined only in the file. The file format does not carry these
  * facts, so they default to the plain RFC 6749 behaviour:
  * - refreshGrant `refresh_token`; no revocation endpoint; no docs link;
- * - access token lifetime null: the token response's `expires_in` decides, and a response
- *   without it is taken as a token that does not expire;
+ * - access token lifetime null: the token response's `expires_in` decides, and a token
+ *   that comes without one does not expire (lib/providers/lifetime.ts);
  * - refresh token issued `always`, rotating only if `rotatesRefreshTokens` says so, with
  *   `refreshGraceSeconds` as reuse grace (else none), and no documented lifetime;
  * - no offline scopes or parameters; `scopes` as given, else none.

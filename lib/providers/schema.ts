@@ -63,7 +63,10 @@ export const providerProfileSchema = z.object({
    */
   refreshGrant: z.enum(['refresh_token', 'fb_exchange_token', 'ig_refresh_token', 'none']),
   accessToken: z.object({
-    /** Documented lifetime; used when a response omits `expires_in`. null: does not expire. */
+    /**
+     * Documented lifetime, for answers without `expires_in`. null: a token that comes without
+     * an expiry does not expire (lib/providers/lifetime.ts is the one reading of this).
+     */
     lifetimeSeconds: z.number().int().positive().nullable(),
   }),
   refreshToken: refreshTokenPolicySchema,

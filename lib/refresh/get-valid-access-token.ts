@@ -3,6 +3,7 @@ import { tokenContext, TokenDecryptionError } from '../crypto/key-ring';
 import type { RefreshDeps } from './refresh-one';
 import { refreshNow } from './refresh-now';
 import { REFRESH_POLICY } from './policy-numbers';
+import { accessTokenLifetime } from '../providers/lifetime';
 
 /**
  * The library API for host code (CONTRACTS §7): a usable access token now, refreshing on
@@ -55,12 +56,13 @@ interface Row {
  * provider actually gives (this connection's last one, else the catalog's).
  */
 function validityWanted(deps: RefreshDeps, row: Row, requestedSeconds: number): number {
+  const provider = deps.providers.get(row.provider);
   const observed =
     row.expires_at && row.last_refreshed_at ? (row.expires_at.getTime() - row.last_refreshed_at.getTime()) / 1000 : null;
   const lifetime =
     observed !== null && observed > 0
       ? observed
-      : deps.providers.get(row.provider)?.accessToken.lifetimeSeconds ?? REFRESH_POLICY.fallbackLifetimeSeconds;
+      : ((provider && accessTokenLifetime(provider, null)) ?? REFRESH_POLICY.onDemandAssumedLifetimeSeconds);
   return Math.max(0, Math.min(requestedSeconds, lifetime * REFRESH_POLICY.onDemandMaxValidityShare)) * 1000;
 }
 

@@ -36,8 +36,6 @@ export const REFRESH_POLICY = {
   /** After the pass's time budget, how long writes of results in hand may still be retried. */
   writeGraceMs: 45_000,
 
-  /** Access-token lifetime assumed when neither the response nor the catalog gives one. */
-  fallbackLifetimeSeconds: 3600,
   /** Due time = expiry minus up to this share of the lifetime, and at most this long. */
   dueJitterShare: 0.2,
   dueJitterCapSeconds: 600,
@@ -48,6 +46,11 @@ export const REFRESH_POLICY = {
   onDemandMinValiditySeconds: 60,
   /** getValidAccessToken: the validity asked for is capped at this share of the token's lifetime. */
   onDemandMaxValidityShare: 0.5,
+  /**
+   * getValidAccessToken: the lifetime the cap above assumes for a token that expires when
+   * neither the connection's last refresh nor the catalog says how long tokens last.
+   */
+  onDemandAssumedLifetimeSeconds: 3600,
   /** getValidAccessToken: a token refreshed this recently is handed out as it is. */
   onDemandRecentRefreshMs: 60_000,
   /** getValidAccessToken: how long to wait for another worker's refresh, polling this often. */

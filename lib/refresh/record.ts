@@ -29,8 +29,9 @@ export interface LogEntry {
 
 export interface NewTokens {
   tokens: TokenSet;
-  expiresAt: Date;
-  refreshDueAt: Date;
+  /** null: the token does not expire (lib/providers/lifetime.ts), and is never due. */
+  expiresAt: Date | null;
+  refreshDueAt: Date | null;
   refreshTokenExpiresAt: Date | null;
 }
 
@@ -68,7 +69,7 @@ export async function recordResult(
       ? { refresh_token_encrypted: resealRefresh(keyRing, integration) }
       : {}),
     token_key_id: keyRing.activeKeyId,
-    expires_at: newTokens.expiresAt.toISOString(),
+    expires_at: newTokens.expiresAt?.toISOString() ?? null,
     ...(newTokens.refreshTokenExpiresAt ? { refresh_token_expires_at: newTokens.refreshTokenExpiresAt.toISOString() } : {}),
     ...(newTokens.tokens.scopes ? { scopes: newTokens.tokens.scopes } : {}),
   };
@@ -82,7 +83,7 @@ export async function recordResult(
     last_error_code: decision.state.lastErrorCode,
     last_error: decision.state.lastError,
     disconnect_reason: decision.state.disconnectReason,
-    ...(newTokens ? { refresh_due_at: newTokens.refreshDueAt.toISOString() } : {}),
+    ...(newTokens ? { refresh_due_at: newTokens.refreshDueAt?.toISOString() ?? null } : {}),
   };
   // Who hears is looked up only when something is owed: a successful refresh (nearly all of
   // them) costs one round trip, and the claim stays a plain index walk.

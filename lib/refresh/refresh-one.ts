@@ -2,6 +2,7 @@ import type { Db } from '../db/client';
 import { KeyRing, TokenDecryptionError, tokenContext } from '../crypto/key-ring';
 import type { ProviderRegistry } from '../providers/registry';
 import type { ResolvedProvider } from '../providers/schema';
+import { accessTokenLifetime } from '../providers/lifetime';
 import type { ClaimedIntegration } from './claim';
 import { classify } from './classify';
 import { REFRESH_POLICY } from './policy-numbers';
@@ -237,23 +238,26 @@ function expired(integration: ClaimedIntegration, now: Date): boolean {
   return integration.expires_at !== null && integration.expires_at.getTime() <= now.getTime();
 }
 
-/** Expiry from the response, else the provider's documented lifetime; due time with jitter. */
+/**
+ * Expiry from the response, else the provider's documented lifetime, else none
+ * (lib/providers/lifetime.ts); the due time is the expiry less a jitter.
+ */
 export function tokenTimes(
   outcome: Extract<Outcome, { type: 'refreshed' }>,
   provider: ResolvedProvider,
   now: Date,
   random: () => number,
 ): NewTokens {
-  const lifetime = outcome.tokens.expiresInSeconds ?? provider.accessToken.lifetimeSeconds ?? REFRESH_POLICY.fallbackLifetimeSeconds;
-  const expiresAt = new Date(now.getTime() + lifetime * 1000);
-  const jitterSeconds = random() * Math.min(lifetime * REFRESH_POLICY.dueJitterShare, REFRESH_POLICY.dueJitterCapSeconds);
+  const lifetime = accessTokenLifetime(provider, outcome.tokens.expiresInSeconds);
+  const expiresAt = lifetime === null ? null : new Date(now.getTime() + lifetime * 1000);
+  const jitterSeconds = lifetime === null ? 0 : random() * Math.min(lifetime * REFRESH_POLICY.dueJitterShare, REFRESH_POLICY.dueJitterCapSeconds);
   const refreshLifetime =
     outcome.tokens.refreshTokenExpiresInSeconds ??
     (outcome.tokens.refreshToken ? provider.refreshToken.lifetimeSeconds ?? provider.refreshToken.idleLifetimeSeconds : null);
   return {
     tokens: outcome.tokens,
     expiresAt,
-    refreshDueAt: new Date(expiresAt.getTime() - jitterSeconds * 1000),
+    refreshDueAt: expiresAt && new Date(expiresAt.getTime() - jitterSeconds * 1000),
     refreshTokenExpiresAt: refreshLifetime ? new Date(now.getTime() + refreshLifetime * 1000) : null,
   };
 }

@@ -664,6 +664,28 @@ describe('token responses that leave things out', () => {
     expect(await logs(id)).toEqual([log('refreshed', null, 200, 1)]);
   });
 
+  it('stores a token of a provider without a documented lifetime as not expiring when the answer has no expires_in, and never claims it again', async () => {
+    // fault_batch is defined only in the providers file: no documented lifetime.
+    expect(h.providers.get('fault_batch')!.accessToken.lifetimeSeconds).toBeNull();
+    const { id, refreshToken } = await seed({ provider: 'fault_batch' });
+    const newAccessToken = secret('new-at');
+    fault.enqueue({ status: 200, json: { access_token: newAccessToken, token_type: 'Bearer' } });
+
+    const summary = await pass({ integrationId: id });
+
+    expectCounts(summary, { claimed: 1, refreshed: 1 });
+    const row = await h.row(id);
+    expectRow(row, { status: 'connected', consecutive_failures: 0, consecutive_transient_failures: 0, last_error_code: null });
+    expect(row.expires_at).toBeNull();
+    expect(row.refresh_due_at).toBeNull();
+    expect(await h.tokens(id)).toEqual({ accessToken: newAccessToken, refreshToken });
+    // Days later a scheduled pass still finds nothing due.
+    const since = fault.requests.length;
+    const later = await h.pass({ integrationId: id }, { now: () => new Date(Date.now() + 30 * 86_400_000) });
+    expect(later.claimed).toBe(0);
+    expect(callsSince(since)).toBe(0);
+  });
+
   it("renews a Meta token by POSTing fb_exchange_token with the client credentials in the body, never in the URL", async () => {
     const { id, accessToken } = await seed({ provider: 'facebook', refreshToken: null });
     const answer = responses.metaExchange();

@@ -115,9 +115,12 @@ describe('tokenTimes', () => {
     expect(tokenTimes(refreshed(), provider, NOW, () => 0).expiresAt).toEqual(at(7200));
   });
 
-  it('assumes an hour when neither the response nor the provider says', () => {
+  it('takes a token as not expiring, and never due, when neither the response nor the provider gives a lifetime', () => {
+    // One meaning of a missing lifetime (lib/providers/lifetime.ts), as import reads it too.
     const provider = withLifetimes(salesforce(), { access: null });
-    expect(tokenTimes(refreshed(), provider, NOW, () => 0).expiresAt).toEqual(at(3600));
+    const times = tokenTimes(refreshed(), provider, NOW, () => 0.5);
+    expect(times.expiresAt).toBeNull();
+    expect(times.refreshDueAt).toBeNull();
   });
 
   it('hands the tokens through untouched', () => {
@@ -142,7 +145,7 @@ describe('tokenTimes', () => {
     const provider = salesforce();
     for (const roll of [0, 0.25, 0.5, 0.999]) {
       const times = tokenTimes(refreshed({ expiresInSeconds: lifetime }), provider, NOW, () => roll);
-      const jitterMs = times.expiresAt.getTime() - times.refreshDueAt.getTime();
+      const jitterMs = times.expiresAt!.getTime() - times.refreshDueAt!.getTime();
       expect(jitterMs).toBeGreaterThanOrEqual(0);
       expect(jitterMs).toBeLessThanOrEqual(maxJitter * SECOND);
       expect(jitterMs).toBeCloseTo(roll * maxJitter * SECOND, 3);
@@ -151,8 +154,8 @@ describe('tokenTimes', () => {
 
   it('is due at most 10 minutes before expiry on a high roll with the provider lifetime', () => {
     const times = tokenTimes(refreshed(), salesforce(), NOW, () => 0.999);
-    expect(times.refreshDueAt.getTime()).toBeGreaterThanOrEqual(times.expiresAt.getTime() - 600 * SECOND);
-    expect(times.refreshDueAt.getTime()).toBeLessThan(times.expiresAt.getTime());
+    expect(times.refreshDueAt!.getTime()).toBeGreaterThanOrEqual(times.expiresAt!.getTime() - 600 * SECOND);
+    expect(times.refreshDueAt!.getTime()).toBeLessThan(times.expiresAt!.getTime());
   });
 
   it('dates the refresh token from refresh_token_expires_in when the response gives it', () => {
