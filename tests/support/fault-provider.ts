@@ -52,6 +52,8 @@ export interface FaultProvider {
   setFallback(fallback: FaultResponse | 'rotating'): void;
   requests: RecordedRequest[];
   rotating: RotatingIssuer;
+  /** Drop the queued responses not used yet. */
+  clearQueue(): void;
   /** Called with each token request as it arrives, before it is answered (null: none). */
   onRequest(hook: ((request: RecordedRequest) => Promise<void>) | null): void;
   /** The most token requests open at the same time since the last reset. */
@@ -118,6 +120,9 @@ export async function startFaultProvider(
     },
     setFallback: (next) => {
       fallback = next;
+    },
+    clearQueue: () => {
+      queue.length = 0;
     },
     onRequest: (next) => {
       hook = next;
