@@ -178,3 +178,19 @@ describe('the endpoint cap', () => {
     expect(count!.n).toBe(MAX_WEBHOOK_ENDPOINTS_PER_ORGANIZATION);
   });
 });
+
+describe('on the embedded database (PGlite)', () => {
+  it('claims, sends and records webhook deliveries with the same SQL', async () => {
+    const embedded = await createTestDatabase({ engine: 'pglite' });
+    try {
+      const org = await organizationWithEndpoint(embedded.db, keyRing, `${receiver.url}/embedded`);
+      for (let i = 0; i < 2; i += 1) await oweWebhook(embedded.db, org, minutesAgo(1));
+      const summary = await runDeliverPass(deps({ db: embedded.db }), { timeBudgetMs: 10_000 });
+      expect(summary.webhooks).toEqual({ claimed: 2, sent: 2, retrying: 0, dead: 0 });
+      expect(receiver.at('/embedded')).toHaveLength(2);
+      expect(await embedded.db.query(`select 1 from public.webhook_endpoint_leases`)).toHaveLength(0);
+    } finally {
+      await embedded.drop();
+    }
+  });
+});
