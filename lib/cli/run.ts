@@ -9,10 +9,11 @@ import { rotateKeys } from '../crypto/rotate-keys';
 import { openCliContext, type CliContext } from './context';
 import { RefreshPassInterruptedError, runRefreshPass } from '../refresh/run-pass';
 import { describeDatabaseError, isDatabaseUnreachable } from '../db/errors';
-import { runDeliverPass } from '../notify/deliver';
+import { DeliverPassInterruptedError, runDeliverPass } from '../notify/deliver';
 import { runCleanup } from '../notify/cleanup';
-import { DELIVER_TIME_BUDGET_MS } from '../notify/deps';
-import { runCheckExpiring } from '../notify/check-expiring';
+import { DELIVER_OPTIONS } from '../notify/deps';
+import { redrive } from '../notify/redrive';
+import { ExpiryCheckInterruptedError, runCheckExpiring } from '../notify/check-expiring';
 import { refreshStats } from '../refresh/stats';
 
 /**
@@ -132,13 +133,36 @@ const commands: Record<string, Command> = {
     positionals: 0,
     async run(ctx, _args, io) {
       io.stderr(`Delivering from ${ctx.databaseLabel}${ctx.env.RESEND_API_KEY ? '' : ' (RESEND_API_KEY unset: emails become skipped)'}\n`);
-      const summary = await runDeliverPass(ctx.deliverDeps(), { timeBudgetMs: DELIVER_TIME_BUDGET_MS });
+      const summary = await runDeliverPass(ctx.deliverDeps(), DELIVER_OPTIONS);
       return {
         json: summary,
         text:
           `Emails: ${summary.emails.sent} sent, ${summary.emails.retrying} to retry, ${summary.emails.failed} failed, ` +
           `${summary.emails.skipped} skipped. Webhooks: ${summary.webhooks.sent} sent, ${summary.webhooks.retrying} to retry, ` +
           `${summary.webhooks.dead} dead-lettered.`,
+      };
+    },
+  },
+  redrive: {
+    summary: 'put failed emails and dead webhook deliveries back in the queue: redrive [--emails] [--webhooks] [--since ISO]',
+    options: { emails: { type: 'boolean' }, webhooks: { type: 'boolean' }, since: { type: 'string' } },
+    positionals: 0,
+    async run(ctx, { values }, io) {
+      const since = isoFlag('since', values.since);
+      // Neither named: both.
+      const both = !values.emails && !values.webhooks;
+      const emails = both || Boolean(values.emails);
+      const webhooks = both || Boolean(values.webhooks);
+      io.stderr(`Redriving ${[emails && 'failed emails', webhooks && 'dead webhook deliveries'].filter(Boolean).join(' and ')} on ${ctx.databaseLabel}` +
+        `${since ? ` (last attempt at or after ${since.toISOString()})` : ''}\n`);
+      const result = await redrive(ctx.db, { emails, webhooks, since, now: new Date() });
+      const parts = [
+        result.emails !== undefined && `${result.emails} failed email(s)`,
+        result.webhooks !== undefined && `${result.webhooks} dead webhook deliveries`,
+      ].filter(Boolean);
+      return {
+        json: { ok: true, ...result, since: since?.toISOString() ?? null },
+        text: `Back in the queue: ${parts.join(', ')}. The deliver job sends them on its next pass.`,
       };
     },
   },
@@ -206,6 +230,17 @@ function wholeNumberFlag(name: string, value: string | boolean | undefined, fall
   return parsed;
 }
 
+const isoInstant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
+
+/** A `--name ISO` flag: an ISO-8601 instant (with Z or an offset) or a date (midnight UTC); null when absent. */
+function isoFlag(name: string, value: string | boolean | undefined): Date | null {
+  if (value === undefined) return null;
+  if (typeof value !== 'string' || !isoInstant.safeParse(value).success) {
+    throw new UsageError(`--${name}: "${String(value)}" is not an ISO-8601 date or time (e.g. 2026-11-25 or 2026-11-25T09:00:00Z)`);
+  }
+  return new Date(value);
+}
+
 function usage(): string {
   const lines = Object.entries(commands).map(([name, command]) => `  ${name.padEnd(14)} ${command.summary}`);
   return `Usage: npm run tokenwarden -- <command> [flags] [--json]\n\nCommands:\n${lines.join('\n')}\n`;
@@ -251,7 +286,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (error instanceof ImportValidationError) return fail('invalid_import', error.message, 1);
     if (error instanceof MigrationError) return fail('migration', error.message, 1);
     if (error instanceof UsageError) return fail('usage', error.message, 2);
-    if (error instanceof RefreshPassInterruptedError) {
+    if (error instanceof RefreshPassInterruptedError || error instanceof DeliverPassInterruptedError || error instanceof ExpiryCheckInterruptedError) {
       // The pass's own summary, counts included, as the cron route answers it.
       io.stdout(json ? `${JSON.stringify(error.summary)}\n` : `${error.message}\n`);
       return 1;

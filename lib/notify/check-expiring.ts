@@ -4,6 +4,7 @@ import { loadRecipients, owedRows } from './owed-rows';
 import { expiringMessage } from '../refresh/policy';
 import { connectionEnd } from './expiring-tokens';
 import { reconnectUrl as buildReconnectUrl } from './reconnect-url';
+import { DatabaseUnavailableError, databaseFailure, describeDatabaseError } from '../db/errors';
 
 /**
  * The daily expiry check (`GET /api/cron/check-expiring`, `tokenwarden check-expiring`).
@@ -24,7 +25,18 @@ import { reconnectUrl as buildReconnectUrl } from './reconnect-url';
 export interface CheckExpiringOptions {
   days: number;
   autoRefresh: boolean;
+  /** No connection is started after this; renewals in flight finish and are recorded. Default EXPIRY_CHECK.timeBudgetMs. */
+  timeBudgetMs?: number;
+  /** Connections checked at once (each a renewal and its warning). Default EXPIRY_CHECK.concurrency. */
+  concurrency?: number;
 }
+
+/**
+ * The route's maxDuration is 300 s: a renewal started just before the budget ends may take
+ * its provider retries and the retried write of its result on top (lib/refresh/refresh-now.ts).
+ * A few at once keeps a large fleet within the budget without crowding a provider's limits.
+ */
+export const EXPIRY_CHECK = { timeBudgetMs: 180_000, concurrency: 4 } as const;
 
 export interface CheckExpiringSummary {
   ok: true;
@@ -39,6 +51,25 @@ export interface CheckExpiringSummary {
   notificationsCreated: number;
   emailsQueued: number;
   webhooksQueued: number;
+  /** The budget ran out before every ending connection was checked. */
+  budgetExhausted: boolean;
+  /** Ending connections not reached (the budget, or the database going away); tomorrow's check has them. */
+  remaining: number;
+  /** Connections whose check failed on an error (each logged); tomorrow's check tries again. */
+  errors: number;
+}
+
+export type InterruptedCheckSummary = Omit<CheckExpiringSummary, 'ok'> & { ok: false; error: 'database_unreachable'; message: string };
+
+/** The check stopped because the database could not be reached; `summary` says what it did. */
+export class ExpiryCheckInterruptedError extends DatabaseUnavailableError {
+  constructor(
+    readonly summary: InterruptedCheckSummary,
+    options?: { cause?: unknown },
+  ) {
+    super(summary.message, options);
+    this.name = 'ExpiryCheckInterruptedError';
+  }
 }
 
 interface Candidate {
@@ -75,8 +106,18 @@ function renewable(candidate: Candidate, deps: RefreshDeps): boolean {
   return provider.refreshGrant === 'refresh_token' && candidate.has_refresh_token && provider.refreshToken.rotates;
 }
 
+/**
+ * Ending connections, soonest end first, are checked `concurrency` at a time. Each is
+ * renewed if it can be and then, right away, warned about if it still ends soon, in its
+ * own statements: a connection's warning never waits for (or depends on) another's
+ * renewal, and a run cut short leaves every connection it finished renewed and warned.
+ * Once the database is unreachable no connection is started (a renewal would spend a
+ * token whose successor might not be saved); those in flight finish, then the check fails
+ * with ExpiryCheckInterruptedError.
+ */
 export async function runCheckExpiring(deps: RefreshDeps, options: CheckExpiringOptions): Promise<CheckExpiringSummary> {
   const started = Date.now();
+  const deadline = started + (options.timeBudgetMs ?? EXPIRY_CHECK.timeBudgetMs);
   const now = deps.now();
   const summary: CheckExpiringSummary = {
     ok: true,
@@ -90,38 +131,70 @@ export async function runCheckExpiring(deps: RefreshDeps, options: CheckExpiring
     notificationsCreated: 0,
     emailsQueued: 0,
     webhooksQueued: 0,
+    budgetExhausted: false,
+    remaining: 0,
+    errors: 0,
   };
-  let ending = (await candidates(deps, now, options.days)).filter((c) => connectionEnd(c, deps.providers, now, options.days));
+  const ending = (await candidates(deps, now, options.days))
+    .map((candidate) => ({ candidate, end: connectionEnd(candidate, deps.providers, now, options.days) }))
+    .filter((entry): entry is { candidate: Candidate; end: Date } => entry.end !== null)
+    .sort((a, b) => a.end.getTime() - b.end.getTime() || a.candidate.id.localeCompare(b.candidate.id));
   summary.checked = ending.length;
 
-  if (options.autoRefresh) {
-    for (const candidate of ending.filter((c) => renewable(c, deps))) {
-      const result = await refreshNow(deps, candidate.id, { trigger: 'cron' });
-      if (!result) continue; // someone else is refreshing it right now
-      if (result.outcome === 'refreshed') {
-        summary.autoRefreshed += 1;
-      } else {
-        summary.refreshFailed += 1;
+  let next = 0;
+  let unreachable: unknown = null;
+  const worker = async (): Promise<void> => {
+    while (next < ending.length && unreachable === null) {
+      if (Date.now() >= deadline) {
+        summary.budgetExhausted = true;
+        return;
+      }
+      const { candidate } = ending[next++]!;
+      try {
+        await checkOne(deps, candidate, now, options, summary);
+      } catch (error) {
+        summary.errors += 1;
+        console.error(`[check-expiring] integration ${candidate.id}: ${describeDatabaseError(error)}`);
+        if (databaseFailure(error) === 'unavailable') unreachable ??= error;
       }
     }
-    // Read them again: a renewed one may no longer end soon, a failed one may be dead now.
-    if (ending.length > 0) {
-      ending = (await candidates(deps, now, options.days, ending.map((c) => c.id))).filter((c) => connectionEnd(c, deps.providers, now, options.days));
-    }
-  }
-
-  for (const candidate of ending) {
-    const end = connectionEnd(candidate, deps.providers, now, options.days);
-    if (!end) continue;
-    const counts = await warn(deps, candidate, end, now);
-    // Told already for this end date (the check runs daily): nothing new.
-    if (counts.notifications > 0) summary.warned += 1;
-    summary.notificationsCreated += counts.notifications;
-    summary.emailsQueued += counts.emails;
-    summary.webhooksQueued += counts.webhooks;
-  }
+  };
+  const concurrency = Math.max(1, options.concurrency ?? EXPIRY_CHECK.concurrency);
+  await Promise.all(Array.from({ length: Math.min(concurrency, ending.length) }, worker));
+  summary.remaining = ending.length - next;
   summary.durationMs = Date.now() - started;
+  if (unreachable !== null) {
+    const message = `the database became unreachable during the expiry check: ${describeDatabaseError(unreachable)}`;
+    throw new ExpiryCheckInterruptedError({ ...summary, ok: false, error: 'database_unreachable', message }, { cause: unreachable });
+  }
   return summary;
+}
+
+/** One connection: renew it if it can be, then warn its people if it still ends soon. */
+async function checkOne(
+  deps: RefreshDeps,
+  candidate: Candidate,
+  now: Date,
+  options: CheckExpiringOptions,
+  summary: CheckExpiringSummary,
+): Promise<void> {
+  let current: Candidate | undefined = candidate;
+  if (options.autoRefresh && renewable(candidate, deps)) {
+    const result = await refreshNow(deps, candidate.id, { trigger: 'cron' });
+    // null: someone else is refreshing it right now; what it ends up as is read below.
+    if (result?.outcome === 'refreshed') summary.autoRefreshed += 1;
+    else if (result) summary.refreshFailed += 1;
+    // Read it again: a renewed one may no longer end soon, a failed one may be dead now.
+    [current] = await candidates(deps, now, options.days, [candidate.id]);
+  }
+  const end = current ? connectionEnd(current, deps.providers, now, options.days) : null;
+  if (!current || !end) return;
+  const counts = await warn(deps, current, end, now);
+  // Told already for this end date (the check runs daily): nothing new.
+  if (counts.notifications > 0) summary.warned += 1;
+  summary.notificationsCreated += counts.notifications;
+  summary.emailsQueued += counts.emails;
+  summary.webhooksQueued += counts.webhooks;
 }
 
 async function warn(

@@ -2,12 +2,23 @@ import type { Env } from '../env';
 import type { Db } from '../db/client';
 import type { KeyRing } from '../crypto/key-ring';
 import { createResendMailer } from './mailer';
-import type { DeliverDeps } from './deliver';
+import type { DeliverDeps, DeliverOptions } from './deliver';
 import { createWebhookFetch } from './destination-guard';
 
 export const WEBHOOK_TIMEOUT_MS = 10_000;
-/** The deliver route runs every minute; a pass stops picking up rows after this. */
+/** The deliver route runs every minute; a pass stops picking up emails after this. */
 export const DELIVER_TIME_BUDGET_MS = 45_000;
+/**
+ * Webhooks' own budget, beside the emails': a request started just before it ends may take
+ * WEBHOOK_TIMEOUT_MS more, and 40 s + 10 s stays inside the route's 60 s maxDuration.
+ */
+export const WEBHOOK_TIME_BUDGET_MS = 40_000;
+
+/** What the cron route and `tokenwarden deliver` run a pass with. */
+export const DELIVER_OPTIONS = {
+  timeBudgetMs: DELIVER_TIME_BUDGET_MS,
+  webhookTimeBudgetMs: WEBHOOK_TIME_BUDGET_MS,
+} as const satisfies DeliverOptions;
 
 /** The production collaborators of the deliver job. */
 export function createDeliverDeps(input: {

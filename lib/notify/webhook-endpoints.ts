@@ -59,6 +59,22 @@ function auditedEndpoint(url: string, events: string[]): Record<string, unknown>
   return { origin: new URL(url).origin, events };
 }
 
+/**
+ * Endpoints one organization may have. Each event is one request per endpoint, and each
+ * endpoint may hold one of the deliver job's slots at a time: the cap keeps one
+ * organization from crowding out the others.
+ */
+export const MAX_WEBHOOK_ENDPOINTS_PER_ORGANIZATION = 10;
+
+/** The organization already has MAX_WEBHOOK_ENDPOINTS_PER_ORGANIZATION endpoints. */
+export class WebhookEndpointLimitError extends Error {
+  readonly limit = MAX_WEBHOOK_ENDPOINTS_PER_ORGANIZATION;
+  constructor() {
+    super(`an organization can have at most ${MAX_WEBHOOK_ENDPOINTS_PER_ORGANIZATION} webhook endpoints; delete one first`);
+    this.name = 'WebhookEndpointLimitError';
+  }
+}
+
 export async function createWebhookEndpoint(
   db: Db,
   keyRing: KeyRing,
@@ -69,6 +85,10 @@ export async function createWebhookEndpoint(
   const id = randomUUID();
   const secret = `whsec_${randomBytes(32).toString('base64')}`;
   await db.transaction(async (tx) => {
+    // The organization's row lock makes concurrent additions count one after the other.
+    await tx.query(`select id from public.organizations where id = $1 for update`, [organizationId]);
+    const [row] = await tx.query<{ n: number }>(`select count(*)::int as n from public.webhook_endpoints where organization_id = $1`, [organizationId]);
+    if ((row?.n ?? 0) >= MAX_WEBHOOK_ENDPOINTS_PER_ORGANIZATION) throw new WebhookEndpointLimitError();
     await tx.query(
       `insert into public.webhook_endpoints (id, organization_id, url, secret_encrypted, secret_key_id, events, description)
        values ($1, $2, $3, $4, $5, array(select jsonb_array_elements_text($6::jsonb)), $7)`,

@@ -7,8 +7,9 @@ import { ensureBuild, freePort, startNext, type RunningServer } from '../support
 import { insertOrganization, insertUser } from '../support/fixtures';
 import { startSupabaseAuthMock, type MockSupabaseAuth } from '../support/supabase-auth-mock';
 import { MAX_BODY_BYTES } from '../../lib/http/read-body';
+import { MAX_WEBHOOK_ENDPOINTS_PER_ORGANIZATION } from '../../lib/notify/webhook-endpoints';
 
-/** The webhook endpoints API over real HTTP: bodies capped, changes audited. */
+/** The webhook endpoints API over real HTTP: bodies capped, endpoints capped, changes audited. */
 describe('webhook endpoints API (next start, Supabase Auth)', () => {
   let t: TestDatabase;
   let server: RunningServer;
@@ -129,5 +130,34 @@ describe('webhook endpoints API (next start, Supabase Auth)', () => {
       .send('{"url": "https://hooks.example.com/tw"');
     expect(response.status).toBe(400);
     expect(response.body).toEqual({ error: 'Invalid input', field: null, message: 'body must be valid JSON' });
+  });
+
+  it(`adds up to ${MAX_WEBHOOK_ENDPOINTS_PER_ORGANIZATION} endpoints, then refuses the next with 409 naming the limit`, async () => {
+    // An organization of its own, so the other cases' counts stay theirs.
+    const capped = await insertOrganization(t.db, 'Capped', [{ userId: owner, role: 'owner' }]);
+    const add = (i: number) =>
+      request(server.url)
+        .post(`/api/dashboard/${capped}/webhooks`)
+        .set('Authorization', `Bearer ${token}`)
+        .send({ url: `https://hooks.example.com/tokenwarden/${i}`, events: ['integration.disconnected'] });
+    for (let i = 0; i < MAX_WEBHOOK_ENDPOINTS_PER_ORGANIZATION; i += 1) {
+      const added = await add(i);
+      expect(added.status, JSON.stringify(added.body)).toBe(201);
+    }
+    const refused = await add(MAX_WEBHOOK_ENDPOINTS_PER_ORGANIZATION);
+    expect(refused.status).toBe(409);
+    expect(refused.body).toEqual({
+      error: 'Limit reached',
+      field: null,
+      message: `an organization can have at most ${MAX_WEBHOOK_ENDPOINTS_PER_ORGANIZATION} webhook endpoints; delete one first`,
+      limit: MAX_WEBHOOK_ENDPOINTS_PER_ORGANIZATION,
+    });
+    const listed = await request(server.url).get(`/api/dashboard/${capped}/webhooks`).set('Authorization', `Bearer ${token}`);
+    expect(listed.body.endpoints).toHaveLength(MAX_WEBHOOK_ENDPOINTS_PER_ORGANIZATION);
+
+    // Deleting one makes room again.
+    const removed = await request(server.url).delete(`/api/dashboard/${capped}/webhooks/${listed.body.endpoints[0].id}`).set('Authorization', `Bearer ${token}`);
+    expect(removed.status).toBe(200);
+    expect((await add(99)).status).toBe(201);
   });
 });

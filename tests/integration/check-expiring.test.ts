@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCheckExpiring } from '../../lib/notify/check-expiring';
+import type { RecordedRequest } from '../support/fault-provider';
 import { createWebhookEndpoint, webhookEndpointInputSchema } from '../../lib/notify/webhook-endpoints';
 import { createRefreshHarness, type RefreshHarness } from '../support/refresh-harness';
 import { startFaultProvider, responses, type FaultProvider } from '../support/fault-provider';
@@ -29,7 +30,14 @@ describe('the daily expiry check', () => {
   beforeEach(async () => {
     await h.t.db.exec(`delete from public.integrations; delete from public.notifications; delete from public.email_outbox;`);
     fault.requests.length = 0;
+    fault.clearQueue();
+    fault.onRequest(null);
+    fault.resetInFlight();
   });
+
+  /** A long-lived Facebook token (renewed by exchange) ending in `hours`, its access token named. */
+  const facebook = (token: string, hours: number) => h.seed({ provider: 'facebook', refreshToken: null, accessToken: token, expiresIn: hours * 3600 });
+  const exchanged = (request: RecordedRequest) => request.form.fb_exchange_token;
 
   async function setRefreshTokenEnd(id: string, at: Date) {
     await h.t.db.query(`update public.integrations set refresh_token_expires_at = $2 where id = $1`, [id, at.toISOString()]);
@@ -109,5 +117,89 @@ describe('the daily expiry check', () => {
     expect(delivery!.payload.data.expires_at).toBeTruthy();
     const [note] = await h.t.db.query<{ severity: string }>(`select severity from public.notifications where integration_id = $1`, [id]);
     expect(note!.severity).toBe('critical');
+  });
+
+  describe('over a large fleet', () => {
+    it('checks the soonest end first', async () => {
+      const hours = [100, 30, 140, 10, 80, 50];
+      for (const h_ of hours) await facebook(`EAA-ends-in-${h_}h`, h_);
+      fault.enqueue(...hours.map(() => responses.metaExchange()));
+      const summary = await runCheckExpiring(h.deps(), { days: 7, autoRefresh: true, concurrency: 1 });
+      expect(summary).toMatchObject({ checked: 6, autoRefreshed: 6, refreshFailed: 0, errors: 0, remaining: 0, budgetExhausted: false });
+      expect(fault.requests.map(exchanged)).toEqual([...hours].sort((a, b) => a - b).map((h_) => `EAA-ends-in-${h_}h`));
+    });
+
+    it('keeps at most `concurrency` renewals in flight at the provider', async () => {
+      for (let i = 0; i < 10; i += 1) await facebook(`EAA-fleet-${i}`, 24 + i);
+      fault.enqueue(...Array.from({ length: 10 }, () => ({ ...responses.metaExchange(), delayMs: 150 })));
+      const summary = await runCheckExpiring(h.deps(), { days: 7, autoRefresh: true, concurrency: 3 });
+      expect(summary).toMatchObject({ checked: 10, autoRefreshed: 10, remaining: 0 });
+      expect(fault.requests).toHaveLength(10);
+      expect(fault.maxInFlight()).toBe(3);
+    });
+
+    it('stops starting connections when its time budget is spent: renewals in flight finish and are recorded', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 8; i += 1) ids.push(await facebook(`EAA-budget-${i}`, 24 + i));
+      fault.enqueue(...Array.from({ length: 8 }, () => ({ ...responses.metaExchange(), delayMs: 300 })));
+      const summary = await runCheckExpiring(h.deps(), { days: 7, autoRefresh: true, concurrency: 2, timeBudgetMs: 450 });
+
+      expect(summary.budgetExhausted).toBe(true);
+      const started = fault.requests.length;
+      expect(started).toBeGreaterThanOrEqual(2);
+      expect(summary.remaining).toBeGreaterThan(0);
+      expect(summary).toMatchObject({ checked: 8, autoRefreshed: started, refreshFailed: 0, errors: 0, remaining: 8 - started });
+      // Every renewal that was started reached its end and was written: new expiry and a log row.
+      const logs = await h.t.db.query<{ integration_id: string }>(`select integration_id from public.token_refresh_logs where integration_id = any($1::uuid[])`, [ids]);
+      expect(logs).toHaveLength(started);
+      // The soonest ends were the ones reached.
+      expect(new Set(logs.map((log) => log.integration_id))).toEqual(new Set(ids.slice(0, started)));
+      for (const [index, id] of ids.entries()) {
+        const row = await h.row(id);
+        if (index < started) expect(row.expires_at!.getTime()).toBeGreaterThan(Date.now() + 50 * DAY);
+        else expect(row.expires_at!.getTime()).toBeLessThan(Date.now() + 2 * DAY);
+      }
+    });
+
+    it("warns each connection right after its own renewal: A's warning is written before B's renewal starts, whatever happens to B", async () => {
+      const a = await facebook('EAA-first', 20);
+      const b = await facebook('EAA-second', 40);
+      const c = await facebook('EAA-third', 60);
+      // A's renewal fails (Meta is down for it, all three tries): A still ends soon and is warned.
+      fault.enqueue(responses.serviceUnavailable(), responses.serviceUnavailable(), responses.serviceUnavailable());
+      let seenAtB: { warned: number; emails: number; logs: number } | null = null;
+      fault.onRequest(async (request) => {
+        if (exchanged(request) !== 'EAA-second') return;
+        // What a crash at this moment would leave: A renewed (or tried) and warned, all of it written.
+        const [state] = await h.t.db.query<{ warned: number; emails: number; logs: number }>(
+          `select (select count(*)::int from public.notifications where integration_id = $1 and type = 'integration_token_expiring') as warned,
+                  (select count(*)::int from public.email_outbox where integration_id = $1) as emails,
+                  (select count(*)::int from public.token_refresh_logs where integration_id = $1) as logs`,
+          [a],
+        );
+        seenAtB = state ?? null;
+      });
+      // B's result is refused by the database (a test trigger on this test's own database).
+      await h.t.db.exec(`
+        create function public.test_refuse_b() returns trigger language plpgsql as $$
+        begin
+          if new.integration_id = '${b}' then raise exception 'refused for this test'; end if;
+          return new;
+        end $$;
+        create trigger test_refuse_b before insert on public.token_refresh_logs for each row execute function public.test_refuse_b();`);
+      try {
+        // B's exchange succeeds at Meta but cannot be recorded; C's succeeds.
+        fault.enqueue(responses.metaExchange(), responses.metaExchange());
+        const summary = await runCheckExpiring(h.deps(), { days: 7, autoRefresh: true, concurrency: 1 });
+
+        expect(seenAtB).toEqual({ warned: 1, emails: 1, logs: 1 });
+        expect(summary).toMatchObject({ checked: 3, autoRefreshed: 1, refreshFailed: 1, errors: 1, warned: 1, remaining: 0 });
+        // C, after B's failure, was renewed all the same.
+        expect((await h.row(c)).expires_at!.getTime()).toBeGreaterThan(Date.now() + 50 * DAY);
+        expect(fault.requests.map(exchanged)).toEqual(['EAA-first', 'EAA-first', 'EAA-first', 'EAA-second', 'EAA-third']);
+      } finally {
+        await h.t.db.exec(`drop trigger test_refuse_b on public.token_refresh_logs; drop function public.test_refuse_b();`);
+      }
+    });
   });
 });

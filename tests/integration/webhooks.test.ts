@@ -9,6 +9,7 @@ import {
   type CreatedWebhookEndpoint,
 } from '../../lib/notify/webhook-endpoints';
 import { webhookEventFor } from '../../lib/notify/webhook-events';
+import { RETRY_SCHEDULES, retryStepSeconds } from '../../lib/notify/retry-schedule';
 import type { ClaimedIntegration } from '../../lib/refresh/claim';
 import { decide } from '../../lib/refresh/policy';
 import { recordResult } from '../../lib/refresh/record';
@@ -310,9 +311,9 @@ describe('retries', () => {
         if (attempt < MAX_WEBHOOK_ATTEMPTS) {
           expect(dead.status).toBe('pending');
           const delay = dead.next_attempt_at.getTime() - t.getTime();
-          // Exponential from 30 s with equal jitter: never sooner than half the step.
-          const step = Math.min(3600, 30 * 2 ** (attempt - 1)) * 1000;
-          expect(delay).toBeGreaterThanOrEqual(step / 2);
+          // The schedule's step (exponential from 30 s, capped), shortened by at most its jitter share.
+          const step = retryStepSeconds('webhook', attempt) * 1000;
+          expect(delay).toBeGreaterThanOrEqual(step * (1 - RETRY_SCHEDULES.webhook.jitter));
           expect(delay).toBeLessThanOrEqual(step);
           delays.push(delay);
           // Not due yet: a pass just before next_attempt_at leaves it alone.
@@ -326,7 +327,11 @@ describe('retries', () => {
         }
       }
       expect(delays).toHaveLength(MAX_WEBHOOK_ATTEMPTS - 1);
-      for (let i = 1; i < delays.length; i += 1) expect(delays[i]!).toBeGreaterThan(delays[i - 1]!);
+      // Each wait longer than the one before until the cap, then as long.
+      for (let i = 1; i < delays.length; i += 1) {
+        if (retryStepSeconds('webhook', i + 1) < RETRY_SCHEDULES.webhook.maxDelaySeconds) expect(delays[i]!).toBeGreaterThan(delays[i - 1]!);
+        else expect(delays[i]!).toBeGreaterThanOrEqual(delays[i - 1]!);
+      }
 
       // Dead is final, however late the next pass.
       expect((await deliver({ now: () => new Date(t.getTime() + 30 * 86_400_000) })).webhooks.claimed).toBe(0);

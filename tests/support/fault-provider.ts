@@ -52,6 +52,13 @@ export interface FaultProvider {
   setFallback(fallback: FaultResponse | 'rotating'): void;
   requests: RecordedRequest[];
   rotating: RotatingIssuer;
+  /** Drop the queued responses not used yet. */
+  clearQueue(): void;
+  /** Called with each token request as it arrives, before it is answered (null: none). */
+  onRequest(hook: ((request: RecordedRequest) => Promise<void>) | null): void;
+  /** The most token requests open at the same time since the last reset. */
+  maxInFlight(): number;
+  resetInFlight(): void;
   close(): Promise<void>;
 }
 
@@ -65,17 +72,27 @@ export async function startFaultProvider(
   const requests: RecordedRequest[] = [];
   let fallback: FaultResponse | 'rotating' = 'rotating';
   const issuer = createRotatingIssuer(options);
+  let hook: ((request: RecordedRequest) => Promise<void>) | null = null;
+  let inFlight = 0;
+  let peak = 0;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const raw = await readBody(req);
     const form =
       req.method === 'GET' ? Object.fromEntries(url.searchParams) : Object.fromEntries(new URLSearchParams(raw));
-    requests.push({ method: req.method ?? 'GET', path: url.pathname, headers: { ...req.headers }, form });
+    const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, headers: { ...req.headers }, form };
+    requests.push(recorded);
 
     if (!TOKEN_PATHS.has(url.pathname)) {
       return send(res, { status: 404, json: { error: 'not_found', path: url.pathname } });
     }
+    // Open until answered or dropped by the caller.
+    peak = Math.max(peak, (inFlight += 1));
+    res.once('close', () => {
+      inFlight -= 1;
+    });
+    if (hook) await hook(recorded);
     const scripted = queue.shift() ?? fallback;
     if (scripted === 'rotating') {
       await sleep(issuer.latencyMs);
@@ -103,6 +120,16 @@ export async function startFaultProvider(
     },
     setFallback: (next) => {
       fallback = next;
+    },
+    clearQueue: () => {
+      queue.length = 0;
+    },
+    onRequest: (next) => {
+      hook = next;
+    },
+    maxInFlight: () => peak,
+    resetInFlight: () => {
+      peak = inFlight;
     },
     close: () => server.close(),
   };

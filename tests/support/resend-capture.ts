@@ -18,6 +18,10 @@ import { readBody, startLocalHttpServer } from './local-http-server';
  *   status is a parameter here, and 422 is the default the delivery tests use.
  * - rate limiting: 429 with the `ratelimit-limit`, `ratelimit-remaining`, `ratelimit-reset`
  *   and `retry-after` headers (seconds), https://resend.com/docs/api-reference/rate-limit
+ * - idempotency: a request repeating the Idempotency-Key of an email already sent gets the
+ *   original answer and sends nothing; with another body it gets 409
+ *   `invalid_idempotent_request` (https://resend.com/docs/dashboard/emails/idempotency-keys).
+ *   Modelled for the emails this server sent by its default answer.
  */
 
 export type CaptureResponse =
@@ -35,8 +39,8 @@ export interface CapturedRequest {
   /** The parsed JSON body (undefined when there was none or it was not JSON). */
   body: unknown;
   receivedAt: number;
-  /** What was answered: the status, and the id of a successful send. */
-  answer: { status: number; id?: string } | 'destroyed';
+  /** What was answered: the status, the id of a successful send, and whether it repeated an earlier one. */
+  answer: { status: number; id?: string; replayed?: true } | 'destroyed';
 }
 
 export interface ResendCapture {
@@ -47,6 +51,10 @@ export interface ResendCapture {
   enqueue(...responses: CaptureResponse[]): void;
   /** Delay before every default answer (e.g. to make overlapping senders overlap). */
   setDefaultDelay(ms: number): void;
+  /** An answer for every request while the queue is empty (an outage), instead of the default; null ends it. */
+  setFallback(response: CaptureResponse | null): void;
+  /** The emails really sent: successful answers that did not replay an earlier send. */
+  sent(): CapturedRequest[];
   /** Forget recorded requests and queued answers. */
   reset(): void;
   close(): Promise<void>;
@@ -106,6 +114,9 @@ export async function startResendCapture(): Promise<ResendCapture> {
   const queue: CaptureResponse[] = [];
   const requests: CapturedRequest[] = [];
   let defaultDelayMs = 0;
+  let fallback: CaptureResponse | null = null;
+  /** Idempotency-Key → the body and id of the email sent with it. */
+  const sentByKey = new Map<string, { body: string; id: string }>();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -132,7 +143,7 @@ export async function startResendCapture(): Promise<ResendCapture> {
     };
     requests.push(record);
 
-    const scripted = queue.shift();
+    const scripted = queue.shift() ?? fallback ?? undefined;
     if (scripted && 'destroy' in scripted) {
       req.socket.destroy();
       return;
@@ -142,10 +153,23 @@ export async function startResendCapture(): Promise<ResendCapture> {
       record.answer = { status: scripted.status };
       return send(res, scripted.status, scripted.json, scripted.headers);
     }
+    if (req.method === 'POST' && url.pathname === '/emails' && record.idempotencyKey) {
+      const earlier = sentByKey.get(record.idempotencyKey);
+      if (earlier && earlier.body === raw) {
+        record.answer = { status: 200, id: earlier.id, replayed: true };
+        return send(res, 200, { id: earlier.id });
+      }
+      if (earlier) {
+        const mismatch = resendErrors.invalidIdempotent() as { status: number; json: unknown };
+        record.answer = { status: mismatch.status };
+        return send(res, mismatch.status, mismatch.json);
+      }
+    }
     if (defaultDelayMs) await sleep(defaultDelayMs);
     if (req.method === 'POST' && url.pathname === '/emails') {
       const id = randomUUID();
       record.answer = { status: 200, id };
+      if (record.idempotencyKey) sentByKey.set(record.idempotencyKey, { body: raw, id });
       return send(res, 200, { id });
     }
     record.answer = { status: 404 };
@@ -163,10 +187,16 @@ export async function startResendCapture(): Promise<ResendCapture> {
     setDefaultDelay: (ms) => {
       defaultDelayMs = ms;
     },
+    setFallback: (response) => {
+      fallback = response;
+    },
+    sent: () => requests.filter((r) => r.answer !== 'destroyed' && r.answer.status === 200 && r.answer.id && !r.answer.replayed),
     reset: () => {
       requests.length = 0;
       queue.length = 0;
       defaultDelayMs = 0;
+      fallback = null;
+      sentByKey.clear();
     },
     close: () => server.close(),
   };

@@ -4,6 +4,10 @@ import { connect, createServer, type Socket } from 'node:net';
  * A TCP proxy in front of the test PostgreSQL that a test can cut: every open connection is
  * dropped and new ones are closed at once, as when the database host goes away, until the
  * test restores it. The shared server itself is never touched.
+ *
+ * With `reset`, connections are reset (RST) instead of closed: postgres.js fails a waiting
+ * query at once on ECONNRESET, whereas after a clean close during its startup it reconnects
+ * at once, again and again, and the query waits until the proxy is restored.
  */
 export interface TcpProxy {
   port: number;
@@ -14,12 +18,13 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+export async function startTcpProxy(target: { host: string; port: number }, options: { reset?: boolean } = {}): Promise<TcpProxy> {
+  const drop = (socket: Socket) => (options.reset ? socket.resetAndDestroy() : socket.destroy());
   const open = new Set<Socket>();
   let down = false;
   const server = createServer((client) => {
     if (down) {
-      client.destroy();
+      drop(client);
       return;
     }
     const upstream = connect(target.port, target.host);
@@ -48,7 +53,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     cut() {
       down = true;
-      for (const socket of open) socket.destroy();
+      for (const socket of open) drop(socket);
     },
     restore() {
       down = false;

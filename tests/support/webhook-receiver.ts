@@ -8,7 +8,7 @@ import { readBody, startLocalHttpServer } from './local-http-server';
  */
 
 export type ReceiverAnswer =
-  | { status: number; headers?: Record<string, string>; body?: string }
+  | { status: number; headers?: Record<string, string>; body?: string; delayMs?: number }
   /** Never answered: the sender's timeout must end it. */
   | { hang: true };
 
@@ -29,6 +29,10 @@ export interface WebhookReceiver {
   /** Answers for the next requests to `path` (FIFO), before its fallback. */
   enqueue(path: string, ...answers: ReceiverAnswer[]): void;
   setFallback(path: string, answer: ReceiverAnswer): void;
+  /** The most requests to `path` that were open at the same time (until answered or dropped). */
+  maxConcurrent(path: string): number;
+  /** The most requests to any path open at the same time. */
+  maxConcurrentOverall(): number;
   close(): Promise<void>;
 }
 
@@ -36,9 +40,21 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const requests: ReceivedRequest[] = [];
   const queues = new Map<string, ReceiverAnswer[]>();
   const fallbacks = new Map<string, ReceiverAnswer>();
+  const open = new Map<string, number>();
+  const peaks = new Map<string, number>();
+  let openOverall = 0;
+  let peakOverall = 0;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    // Open from arrival until the answer is sent or the sender gives up (the socket closes).
+    open.set(path, (open.get(path) ?? 0) + 1);
+    peaks.set(path, Math.max(peaks.get(path) ?? 0, open.get(path)!));
+    peakOverall = Math.max(peakOverall, (openOverall += 1));
+    res.once('close', () => {
+      open.set(path, open.get(path)! - 1);
+      openOverall -= 1;
+    });
     requests.push({
       method: req.method ?? 'GET',
       path,
@@ -48,6 +64,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     });
     const answer = queues.get(path)?.shift() ?? fallbacks.get(path) ?? { status: 204 };
     if ('hang' in answer) return; // close() destroys the socket
+    if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+    if (res.destroyed) return; // the sender gave up waiting
     res.writeHead(answer.status, answer.headers ?? {});
     res.end(answer.body ?? '');
   }
@@ -65,6 +83,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     setFallback(path, answer) {
       fallbacks.set(path, answer);
     },
+    maxConcurrent: (path) => peaks.get(path) ?? 0,
+    maxConcurrentOverall: () => peakOverall,
     close: () => server.close(),
   };
 }

@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { booleanParam, CronInputError, withCron } from '../../lib/cron/with-cron';
 import { checkCronAuthorization } from '../../lib/auth/cron-secret';
+import { DeliverPassInterruptedError } from '../../lib/notify/deliver';
+import { ExpiryCheckInterruptedError } from '../../lib/notify/check-expiring';
 
 const SECRET = 'a-cron-secret-of-some-length';
 
@@ -163,5 +165,47 @@ describe('withCron before the caller is authenticated', () => {
     const holder = await get(request({ authorization: 'Bearer short' }));
     expect(holder.status).toBe(500);
     expect((await holder.json()).message).toMatch(/CRON_SECRET: must be at least 16 characters/);
+  });
+});
+
+describe('withCron when the database went away mid-job', () => {
+  const deliverSummary = {
+    runId: 'deliver_x',
+    startedAt: '2026-11-25T09:00:00.000Z',
+    durationMs: 12,
+    emails: { claimed: 1, sent: 0, retrying: 0, failed: 0, skipped: 0 },
+    webhooks: { claimed: 0, sent: 0, retrying: 0, dead: 0 },
+    budgetExhausted: false,
+    emailBudgetExhausted: false,
+    webhookBudgetExhausted: false,
+    writeFailures: 1,
+  };
+  const checkSummary = {
+    startedAt: '2026-11-25T09:00:00.000Z',
+    durationMs: 12,
+    days: 7,
+    checked: 3,
+    autoRefreshed: 1,
+    refreshFailed: 0,
+    warned: 1,
+    notificationsCreated: 1,
+    emailsQueued: 1,
+    webhooksQueued: 0,
+    budgetExhausted: false,
+    remaining: 2,
+    errors: 1,
+  };
+
+  it.each([
+    ['deliver', new DeliverPassInterruptedError({ ...deliverSummary, ok: false, error: 'database_unreachable', message: 'gone' })],
+    ['check-expiring', new ExpiryCheckInterruptedError({ ...checkSummary, ok: false, error: 'database_unreachable', message: 'gone' })],
+  ])('answers 503 with the %s summary, counts included', async (_name, error) => {
+    const { get } = route(async () => {
+      throw error;
+    });
+    const response = await get(request({ authorization: `Bearer ${SECRET}` }));
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('60');
+    expect(await response.json()).toEqual(error.summary);
   });
 });

@@ -7,6 +7,7 @@ import {
   listWebhookEndpoints,
   productionDestinationProblem,
   webhookEndpointInputSchema,
+  WebhookEndpointLimitError,
 } from '@/lib/notify/webhook-endpoints';
 import { userActor } from '@/lib/db/audit-log';
 import { requireApiUser } from '@/app/_server/current-user';
@@ -46,6 +47,11 @@ export async function POST(request: Request, context: { params: Promise<{ orgId:
   // Deliveries never reach private networks (lib/notify/deps.ts): say so now, not at the first delivery.
   const problem = productionDestinationProblem(parsed.data.url);
   if (problem) return Response.json({ error: 'Invalid input', field: 'url', message: problem }, { status: 400 });
-  const created = await createWebhookEndpoint(allowed.db, getKeyRing(), allowed.orgId, parsed.data, userActor(allowed.userId));
-  return Response.json(created, { status: 201, headers: { 'cache-control': 'no-store' } });
+  try {
+    const created = await createWebhookEndpoint(allowed.db, getKeyRing(), allowed.orgId, parsed.data, userActor(allowed.userId));
+    return Response.json(created, { status: 201, headers: { 'cache-control': 'no-store' } });
+  } catch (error) {
+    if (!(error instanceof WebhookEndpointLimitError)) throw error;
+    return Response.json({ error: 'Limit reached', field: null, message: error.message, limit: error.limit }, { status: 409 });
+  }
 }
