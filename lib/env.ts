@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { localAuthRefusals } from './auth/local-auth';
+import { localAuthRefusals } from './local-auth';
 
 /**
  * Configuration (CONTRACTS §2), parsed once with zod. A wrong value stops start-up with
@@ -101,7 +101,7 @@ export const envSchema = z.object({
   /** Set by Vercel on every deployment (Preview included): signals that this is not a developer's machine. */
   VERCEL: optionalString,
   VERCEL_ENV: optionalString,
-  /** `1` allows the local sign-in (the demo sets it); refused on deployments and shared databases (lib/auth/local-auth.ts). */
+  /** `1` allows the local sign-in (the demo sets it); refused on deployments and shared databases (lib/local-auth.ts). */
   TOKENWARDEN_LOCAL_AUTH: z
     .string()
     .optional()

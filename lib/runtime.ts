@@ -6,6 +6,7 @@ import { getDb } from './db';
 import type { RefreshDeps } from './refresh/refresh-one';
 import { createRefreshDeps, passSettingsFrom, type PassSettings } from './refresh/deps';
 import { createDeliverDeps } from './notify/deps';
+import { alertSettingsFrom, operatorAlerting } from './notify/operator-alerts';
 import type { DeliverDeps } from './notify/deliver';
 
 /**
@@ -32,7 +33,9 @@ export function getProviders(): ProviderRegistry {
 
 /** The refresh engine's collaborators for this process. */
 export async function getRefreshDeps(): Promise<RefreshDeps> {
-  return createRefreshDeps({ db: await getDb(), keyRing: getKeyRing(), providers: getProviders(), env: getEnv() });
+  const db = await getDb();
+  const env = getEnv();
+  return createRefreshDeps({ db, keyRing: getKeyRing(), providers: getProviders(), env, alerts: operatorAlerting(db, alertSettingsFrom(env)) });
 }
 
 export function passSettings(): PassSettings {

@@ -1,7 +1,7 @@
 import { redirect } from 'next/navigation';
 import { getEnv } from '@/lib/env';
 import { getDb } from '@/lib/db';
-import { localSignInAllowed } from '@/lib/auth/local-auth';
+import { localSignInAllowed } from '@/lib/local-auth';
 import { getCurrentUser } from '../_server/current-user';
 
 export const dynamic = 'force-dynamic';

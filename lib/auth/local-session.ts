@@ -3,7 +3,7 @@ import type { KeyRing } from '../crypto/key-ring';
 
 /**
  * The embedded demo's local sign-in: a signed cookie holding a user id and an expiry.
- * Accepted only where lib/auth/local-auth.ts allows the local sign-in; deployments sign in
+ * Accepted only where lib/local-auth.ts allows the local sign-in; deployments sign in
  * with Supabase Auth.
  * The signing key is derived (HKDF) from the active encryption key, so there is no extra
  * secret to configure and no key used for two purposes.

@@ -2,7 +2,7 @@ import type { Env } from '../env';
 import type { KeyRing } from '../crypto/key-ring';
 import type { Queryable } from '../db/client';
 import { LOCAL_SESSION_COOKIE, readLocalSession } from './local-session';
-import { localSignInAllowed, type LocalAuthEnv } from './local-auth';
+import { localSignInAllowed, type LocalAuthEnv } from '../local-auth';
 import { sessionCookieAccessToken, verifySupabaseAccessToken } from './supabase-session';
 
 /**

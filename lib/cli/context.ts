@@ -8,6 +8,7 @@ import type { RefreshDeps } from '../refresh/refresh-one';
 import { createRefreshDeps, passSettingsFrom, type PassSettings } from '../refresh/deps';
 import { createDeliverDeps } from '../notify/deps';
 import type { DeliverDeps } from '../notify/deliver';
+import { alertSettingsFrom, operatorAlerting } from '../notify/operator-alerts';
 
 export interface CliContext {
   env: Env;
@@ -35,7 +36,8 @@ export async function openCliContext(source: Record<string, string | undefined>)
   };
   return {
     ...context,
-    refreshDeps: () => createRefreshDeps({ db, keyRing: context.keyRing(), providers: context.providers(), env }),
+    refreshDeps: () =>
+      createRefreshDeps({ db, keyRing: context.keyRing(), providers: context.providers(), env, alerts: operatorAlerting(db, alertSettingsFrom(env)) }),
     passSettings: () => passSettingsFrom(env),
     deliverDeps: () => createDeliverDeps({ db, keyRing: context.keyRing(), env }),
   };

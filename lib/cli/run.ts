@@ -13,7 +13,7 @@ import { DeliverPassInterruptedError, runDeliverPass } from '../notify/deliver';
 import { runCleanup } from '../notify/cleanup';
 import { DELIVER_OPTIONS } from '../notify/deps';
 import { redrive } from '../notify/redrive';
-import { ExpiryCheckInterruptedError, runCheckExpiring } from '../notify/check-expiring';
+import { ExpiryCheckInterruptedError, runCheckExpiring } from '../refresh/check-expiring';
 import { refreshStats } from '../refresh/stats';
 
 /**

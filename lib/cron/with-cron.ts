@@ -4,7 +4,7 @@ import { checkCronAuthorization, configuredCronSecret } from '../auth/cron-secre
 import { describeDatabaseError, isDatabaseUnreachable } from '../db/errors';
 import { RefreshPassInterruptedError } from '../refresh/run-pass';
 import { DeliverPassInterruptedError } from '../notify/deliver';
-import { ExpiryCheckInterruptedError } from '../notify/check-expiring';
+import { ExpiryCheckInterruptedError } from '../refresh/check-expiring';
 
 /**
  * The one wrapper every cron route uses: GET only, the bearer secret checked in constant

@@ -105,3 +105,8 @@ export const tokenContext = {
   access: (integrationId: string) => `integrations/${integrationId}/access_token`,
   refresh: (integrationId: string) => `integrations/${integrationId}/refresh_token`,
 };
+
+/** Binds a webhook signing secret's ciphertext to its endpoint row (AES-GCM associated data). */
+export function webhookSecretContext(endpointId: string): string {
+  return `webhook_endpoints/${endpointId}/secret`;
+}

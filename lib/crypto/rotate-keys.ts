@@ -1,6 +1,6 @@
 import type { Db } from '../db/client';
 import { KeyRing, TokenDecryptionError, tokenContext } from './key-ring';
-import { webhookSecretContext } from '../notify/webhook-secrets';
+import { webhookSecretContext } from './key-ring';
 
 export interface RotateKeysResult {
   activeKeyId: string;

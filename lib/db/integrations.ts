@@ -36,3 +36,9 @@ export function listVisibleIntegrations(tx: Queryable): Promise<IntegrationSumma
      order by (i.status = 'connected'), i.expires_at nulls last, i.provider, i.id`,
   );
 }
+
+/** Who hears about an integration (public.integration_recipients): looked up only when something is owed. */
+export async function loadRecipients(db: Queryable, integrationId: string): Promise<{ user_id: string; email: string }[]> {
+  const [row] = await db.query<{ recipients: { user_id: string; email: string }[] }>(`select public.integration_recipients($1) as recipients`, [integrationId]);
+  return row?.recipients ?? [];
+}

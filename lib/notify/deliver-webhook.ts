@@ -2,7 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import type { Db } from '../db/client';
 import { TokenDecryptionError } from '../crypto/key-ring';
 import type { DeliverDeps } from './deliver';
-import { webhookSecretContext } from './webhook-secrets';
+import { webhookSecretContext } from '../crypto/key-ring';
 import { PrivateDestinationError } from './destination-guard';
 import { retriesExhausted, retryDelaySeconds } from './retry-schedule';
 

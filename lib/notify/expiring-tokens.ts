@@ -1,6 +1,9 @@
 import type { Queryable } from '../db/client';
 import type { ProviderRegistry } from '../providers/registry';
-import { reconnectUrl } from './reconnect-url';
+import { reconnectUrl } from '../owed/reconnect-url';
+import { connectionEnd, severityFor, type ExpirySeverity } from '../owed/expiry';
+
+export type { ExpirySeverity } from '../owed/expiry';
 
 /**
  * The expiring-tokens view for dashboards (CONTRACTS §3): an organization's connected
@@ -10,7 +13,6 @@ import { reconnectUrl } from './reconnect-url';
  * refreshable tokens that expire hourly are not "expiring".
  */
 
-export type ExpirySeverity = 'critical' | 'urgent' | 'warning';
 
 export interface ExpiringToken {
   integration_id: string;
@@ -42,32 +44,6 @@ interface Row {
   refresh_token_expires_at: Date | null;
   has_refresh_token: boolean;
   [key: string]: unknown;
-}
-
-/**
- * When a connection stops working unless someone acts, if that is within `days`: its refresh
- * token's end, or its access token's end when the 5-minute refresh cannot renew it. Null:
- * nothing ends in the window (or the cron keeps it alive).
- */
-export function connectionEnd(
-  row: { provider: string; expires_at: Date | null; refresh_token_expires_at: Date | null; has_refresh_token: boolean },
-  providers: Pick<ProviderRegistry, 'get'>,
-  now: Date,
-  days: number,
-): Date | null {
-  const horizon = now.getTime() + days * 86_400_000;
-  const within = (date: Date | null): date is Date => date !== null && date.getTime() >= now.getTime() && date.getTime() <= horizon;
-  const provider = providers.get(row.provider);
-  const renewedByCron = provider?.refreshGrant === 'refresh_token' && row.has_refresh_token;
-  if (within(row.refresh_token_expires_at)) return row.refresh_token_expires_at;
-  if (!renewedByCron && within(row.expires_at)) return row.expires_at;
-  return null;
-}
-
-export function severityFor(hoursLeft: number): ExpirySeverity {
-  if (hoursLeft < 24) return 'critical';
-  if (hoursLeft < 72) return 'urgent';
-  return 'warning';
 }
 
 function human(msLeft: number): string {

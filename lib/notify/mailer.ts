@@ -1,5 +1,5 @@
 import { Resend } from 'resend';
-import { parseRetryAfter } from '../refresh/provider-call';
+import { parseRetryAfter } from '../net/retry-after';
 
 /** One email as the outbox sends it. */
 export interface OutgoingEmail {

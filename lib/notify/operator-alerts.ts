@@ -1,4 +1,6 @@
 import type { Queryable } from '../db/client';
+import type { Env } from '../env';
+import type { ConfigFailure, OperatorAlerting } from '../owed/operator-alerting';
 
 /**
  * Alerts for the people who run Tokenwarden, not its users: a provider refusing the app's
@@ -15,11 +17,21 @@ export interface AlertSettings {
   minAttempts: number;
 }
 
-export interface ConfigFailure {
-  provider: string;
-  providerName: string;
-  errorCode: string;
-  count: number;
+/** Fewer refreshes than this in an hour say too little about a provider's failure rate. */
+export const ALERT_MIN_ATTEMPTS = 20;
+
+/** The settings from the environment (OPERATOR_EMAILS, ALERT_FAILURE_RATE_PERCENT). */
+export function alertSettingsFrom(env: Pick<Env, 'OPERATOR_EMAILS' | 'ALERT_FAILURE_RATE_PERCENT'>): AlertSettings {
+  return { operatorEmails: env.OPERATOR_EMAILS, failureRateThreshold: env.ALERT_FAILURE_RATE_PERCENT / 100, minAttempts: ALERT_MIN_ATTEMPTS };
+}
+
+/** The alerting a refresh pass is handed: configuration failures first, then failure rates. */
+export function operatorAlerting(db: Queryable, settings: AlertSettings): OperatorAlerting {
+  return {
+    async afterPass({ configFailures, now }) {
+      return (await raiseConfigAlerts(db, configFailures, now, settings)) + (await raiseFailureRateAlerts(db, now, settings));
+    },
+  };
 }
 
 const day = (now: Date) => now.toISOString().slice(0, 10);

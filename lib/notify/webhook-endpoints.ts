@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { Db, Queryable } from '../db/client';
 import { recordAudit, type AuditActor } from '../db/audit-log';
 import type { KeyRing } from '../crypto/key-ring';
-import { WEBHOOK_EVENT_TYPES } from './webhook-events';
-import { webhookSecretContext } from './webhook-secrets';
+import { WEBHOOK_EVENT_TYPES } from '../owed/webhook-events';
+import { webhookSecretContext } from '../crypto/key-ring';
 import { isLoopbackHost, isPrivateAddress } from '../net/addresses';
 
 /**

@@ -1,6 +1,13 @@
 import type { Queryable } from '../db/client';
 import { markProviderCalls } from './claim';
 
+/**
+ * Mark statements in flight at once. More than one: a statement can queue behind a long one
+ * on its pooled connection (postgres.js pipelines when every connection is busy), and the
+ * calls waiting for it should not all wait with it.
+ */
+const MAX_IN_FLIGHT = 4;
+
 interface Waiting {
   id: string;
   resolve: (held: boolean) => void;
@@ -15,7 +22,7 @@ interface Waiting {
  */
 export class CallMarker {
   private waiting: Waiting[] = [];
-  private inFlight = false;
+  private inFlight = 0;
 
   constructor(
     private readonly db: Queryable,
@@ -27,22 +34,22 @@ export class CallMarker {
   mark(id: string): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ id, resolve, reject });
-      if (!this.inFlight) void this.flush();
+      if (this.inFlight < MAX_IN_FLIGHT) void this.flush();
     });
   }
 
   private async flush(): Promise<void> {
     const group = this.waiting.splice(0);
     if (group.length === 0) return;
-    this.inFlight = true;
+    this.inFlight += 1;
     try {
       const held = await markProviderCalls(this.db, { ids: group.map((entry) => entry.id), owner: this.owner, leaseSeconds: this.leaseSeconds });
       for (const entry of group) entry.resolve(held.has(entry.id));
     } catch (error) {
       for (const entry of group) entry.reject(error);
     } finally {
-      this.inFlight = false;
-      if (this.waiting.length > 0) void this.flush();
+      this.inFlight -= 1;
+      if (this.waiting.length > 0 && this.inFlight < MAX_IN_FLIGHT) void this.flush();
     }
   }
 }

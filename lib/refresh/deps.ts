@@ -6,6 +6,7 @@ import type { RefreshDeps } from './refresh-one';
 import type { PassOptions } from './run-pass';
 import { createProviderFetch } from './http-client';
 import { REFRESH_POLICY } from './policy-numbers';
+import type { OperatorAlerting } from '../owed/operator-alerting';
 
 let sharedFetch: typeof fetch | undefined;
 
@@ -15,13 +16,14 @@ function providerFetch(): typeof fetch {
   return sharedFetch;
 }
 
-
-/** The production collaborators: the real clock, network and dice. */
+/** The production collaborators: the real clock, network and dice; operator alerting as the caller wires it. */
 export function createRefreshDeps(input: {
   db: Db;
   keyRing: KeyRing;
   providers: ProviderRegistry;
-  env: Pick<Env, 'APP_URL' | 'RECONNECT_URL_TEMPLATE' | 'OPERATOR_EMAILS' | 'ALERT_FAILURE_RATE_PERCENT'>;
+  env: Pick<Env, 'APP_URL' | 'RECONNECT_URL_TEMPLATE'>;
+  /** Who tells operators after a pass (lib/notify/operator-alerts.ts operatorAlerting). */
+  alerts?: OperatorAlerting;
 }): RefreshDeps {
   return {
     db: input.db,
@@ -35,11 +37,7 @@ export function createRefreshDeps(input: {
     reconnectUrlTemplate: input.env.RECONNECT_URL_TEMPLATE ?? null,
     requestTimeoutMs: REFRESH_POLICY.requestTimeoutMs,
     maxAttempts: REFRESH_POLICY.attemptsPerPass,
-    alerts: {
-      operatorEmails: input.env.OPERATOR_EMAILS,
-      failureRateThreshold: input.env.ALERT_FAILURE_RATE_PERCENT / 100,
-      minAttempts: REFRESH_POLICY.alertMinAttempts,
-    },
+    ...(input.alerts ? { alerts: input.alerts } : {}),
   };
 }
 

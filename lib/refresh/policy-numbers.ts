@@ -56,7 +56,4 @@ export const REFRESH_POLICY = {
   /** getValidAccessToken: how long to wait for another worker's refresh, polling this often. */
   onDemandWaitMs: 20_000,
   onDemandPollMs: 150,
-
-  /** A provider's failure rate is judged over an hour only from this many attempts up. */
-  alertMinAttempts: 20,
 } as const satisfies Record<string, number>;

@@ -1,5 +1,8 @@
 import type { Outcome } from './outcome';
 import { REFRESH_POLICY } from './policy-numbers';
+import { disconnectedMessage, rateLimitMessage, restoredMessage, warningMessage, type OwedMessage } from '../owed/messages';
+
+export type { NotificationType, OwedMessage } from '../owed/messages';
 
 /**
  * The failure policy of CONTRACTS §5 as a pure state machine: an outcome and a connection's
@@ -27,27 +30,6 @@ export interface PolicyInput {
   lostInFlight?: boolean;
 }
 
-export type NotificationType =
-  | 'integration_warning'
-  | 'integration_disconnected'
-  | 'integration_rate_limit'
-  | 'integration_restored'
-  | 'integration_token_expiring';
-
-export interface OwedMessage {
-  type: NotificationType;
-  severity: 'info' | 'success' | 'warning' | 'error' | 'critical';
-  title: string;
-  message: string;
-  actionUrl: string;
-  /** The business event, e.g. `disconnect/<integration>/<version>`: one message per event. */
-  eventKey: string;
-  /** Also owed as an email (template named after the type). */
-  email: boolean;
-  /** When the connection stops working (expiry warnings only). */
-  expiresAt?: Date;
-}
-
 export interface NextState {
   status: IntegrationStatus;
   consecutiveFailures: number;
@@ -67,24 +49,11 @@ export interface PolicyDecision {
 export function decide(input: PolicyInput): PolicyDecision {
   const { outcome, integration, provider, reconnectUrl, now } = input;
   const name = provider.name;
-  const streak = `${integration.id}/${integration.tokenVersion}`;
+  const about = { name, reconnectUrl, streak: `${integration.id}/${integration.tokenVersion}` };
 
   switch (outcome.type) {
     case 'refreshed': {
-      const messages: OwedMessage[] =
-        integration.status === 'connected'
-          ? []
-          : [
-              {
-                type: 'integration_restored',
-                severity: 'success',
-                title: `${name} reconnected`,
-                message: `${name} is connected again.`,
-                actionUrl: reconnectUrl,
-                eventKey: `restored/${streak}`,
-                email: true,
-              },
-            ];
+      const messages = integration.status === 'connected' ? [] : [restoredMessage(about)];
       return {
         state: {
           status: 'connected',
@@ -103,21 +72,8 @@ export function decide(input: PolicyInput): PolicyDecision {
       // A provider's bad hour never disconnects anyone. The auth streak is left as it is:
       // a timeout says nothing about whether the grant is still good.
       const transient = integration.consecutiveTransientFailures + 1;
-      const messages: OwedMessage[] =
-        transient === REFRESH_POLICY.transientFailuresToNotify
-          ? [
-              {
-                type: 'integration_rate_limit',
-                severity: 'warning',
-                title: `${name} is rate limiting`,
-                message: `${name} is temporarily rate limiting requests. We'll automatically retry.`,
-                actionUrl: reconnectUrl,
-                // An auth failure ends a transient streak without a new token version.
-                eventKey: `rate-limit/${streak}/${integration.consecutiveFailures}`,
-                email: false,
-              },
-            ]
-          : [];
+      const messages =
+        transient === REFRESH_POLICY.transientFailuresToNotify ? [rateLimitMessage(about, integration.consecutiveFailures)] : [];
       return {
         state: {
           status: integration.status,
@@ -137,18 +93,8 @@ export function decide(input: PolicyInput): PolicyDecision {
       const dead = failures >= REFRESH_POLICY.authFailuresToReauthorize;
       const reason = `${name} refused to renew access ${failures} times in a row (${outcome.code}).`;
       const messages: OwedMessage[] = [];
-      if (failures === REFRESH_POLICY.authFailuresToWarn) {
-        messages.push({
-          type: 'integration_warning',
-          severity: 'warning',
-          title: `Trouble connecting to ${name}`,
-          message: `We're having trouble connecting to ${name}. Please check your connection.`,
-          actionUrl: reconnectUrl,
-          eventKey: `auth-warning/${streak}`,
-          email: false,
-        });
-      }
-      if (dead) messages.push(disconnected(name, reason, reconnectUrl, streak));
+      if (failures === REFRESH_POLICY.authFailuresToWarn) messages.push(warningMessage(about));
+      if (dead) messages.push(disconnectedMessage(about, reason));
       return {
         state: {
           status: dead ? 'needs_reauthorization' : integration.status,
@@ -180,7 +126,7 @@ export function decide(input: PolicyInput): PolicyDecision {
           lastError: outcome.message,
           disconnectReason: reason,
         },
-        messages: [disconnected(name, reason, reconnectUrl, streak)],
+        messages: [disconnectedMessage(about, reason)],
       };
     }
 
@@ -188,43 +134,4 @@ export function decide(input: PolicyInput): PolicyDecision {
       // The app's problem, not the user's: no counter, no status, no user message.
       return { state: null, messages: [] };
   }
-}
-
-function disconnected(name: string, reason: string, reconnectUrl: string, streak: string): OwedMessage {
-  return {
-    type: 'integration_disconnected',
-    severity: 'error',
-    title: `${name} disconnected`,
-    message: `${name} disconnected. Your workflows are paused. Reconnect now. ${reason}`,
-    actionUrl: reconnectUrl,
-    eventKey: `disconnect/${streak}`,
-    email: true,
-  };
-}
-
-/**
- * The daily check's warning for a connection that ends on `end` and that nothing can renew:
- * in-app and by email, once per connection and end date.
- */
-export function expiringMessage(input: {
-  integrationId: string;
-  providerName: string;
-  end: Date;
-  now: Date;
-  reconnectUrl: string;
-}): OwedMessage {
-  const name = input.providerName;
-  const days = Math.max(0, Math.floor((input.end.getTime() - input.now.getTime()) / 86_400_000));
-  const when = days === 0 ? 'within a day' : `in ${days} day${days === 1 ? '' : 's'}`;
-  const date = input.end.toISOString().slice(0, 10);
-  return {
-    type: 'integration_token_expiring',
-    severity: days < 1 ? 'critical' : 'warning',
-    title: `${name} connection expires ${when}`,
-    message: `Your ${name} connection expires ${when} and cannot be renewed automatically. Reconnect before ${date} to keep your workflows running.`,
-    actionUrl: input.reconnectUrl,
-    eventKey: `expiring/${input.integrationId}/${date}`,
-    email: true,
-    expiresAt: input.end,
-  };
 }

@@ -3,6 +3,7 @@ import type { ResolvedProvider } from '../providers/schema';
 import { entryFor, isObject, normaliserFor, tokenTypesFor } from '../providers/normalisers';
 import type { AttemptResult, TokenSet } from './outcome';
 import { isLoopbackHost } from '../net/addresses';
+import { parseRetryAfter } from '../net/retry-after';
 
 /**
  * One call to a provider's token endpoint. oauth4webapi builds the request and processes the
@@ -191,13 +192,6 @@ async function toAttemptResult(
     return { kind: 'network_error', reason: timedOut ? 'timeout' : 'connection' };
   }
   throw error;
-}
-
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
 }
 
 /**

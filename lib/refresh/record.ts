@@ -1,7 +1,8 @@
 import type { Queryable } from '../db/client';
 import { databaseFailure } from '../db/errors';
 import { KeyRing, tokenContext } from '../crypto/key-ring';
-import { loadRecipients, owedRows } from '../notify/owed-rows';
+import { owedRows } from '../owed/owed-rows';
+import { loadRecipients } from '../db/integrations';
 import type { ClaimedIntegration } from './claim';
 import type { PolicyDecision } from './policy';
 import type { TokenSet } from './outcome';

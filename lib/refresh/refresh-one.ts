@@ -9,8 +9,8 @@ import { REFRESH_POLICY } from './policy-numbers';
 import { decide } from './policy';
 import { callTokenEndpoint } from './provider-call';
 import { recordResult, recordSkip, type LogEntry, type NewTokens, type ResultWriter } from './record';
-import type { AlertSettings } from '../notify/operator-alerts';
-import { reconnectUrl } from '../notify/reconnect-url';
+import type { OperatorAlerting } from '../owed/operator-alerting';
+import { reconnectUrl } from '../owed/reconnect-url';
 import { LOGGED_OUTCOME, type AttemptResult, type LoggedOutcome, type Outcome } from './outcome';
 
 /** Everything a refresh needs from outside, injected so tests control clock, network and dice. */
@@ -31,7 +31,7 @@ export interface RefreshDeps {
   /** Tries inside one pass for transient failures (the pass still counts once). */
   maxAttempts: number;
   /** Operator alerting after each pass; absent: none (tests of other things). */
-  alerts?: AlertSettings;
+  alerts?: OperatorAlerting;
 }
 
 export type Trigger = LogEntry['trigger'];

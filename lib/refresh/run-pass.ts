@@ -6,7 +6,7 @@ import { CallMarker } from './call-marker';
 import { ResultNotWrittenError, writeWithRetry } from './write-retry';
 import { REFRESH_POLICY } from './policy-numbers';
 import { DatabaseUnavailableError, databaseFailure, describeDatabaseError } from '../db/errors';
-import { raiseConfigAlerts, raiseFailureRateAlerts, type ConfigFailure } from '../notify/operator-alerts';
+import type { ConfigFailure } from '../owed/operator-alerting';
 
 /**
  * One refresh pass: claim due integrations in batches, refresh them with bounded
@@ -338,8 +338,7 @@ export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): P
       entry.count += 1;
       byProvider.set(r.provider, entry);
     }
-    operatorAlerts += await raiseConfigAlerts(deps.db, [...byProvider.values()], deps.now(), deps.alerts);
-    operatorAlerts += await raiseFailureRateAlerts(deps.db, deps.now(), deps.alerts);
+    operatorAlerts = await deps.alerts.afterPass({ configFailures: [...byProvider.values()], now: deps.now() });
   }
   const remainingDue =
     options.integrationId || options.provider || options.force ? notStarted.length : await countDue(deps.db, deps.now(), options.thresholdMinutes);

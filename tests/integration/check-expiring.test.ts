@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runCheckExpiring } from '../../lib/notify/check-expiring';
+import { runCheckExpiring } from '../../lib/refresh/check-expiring';
 import type { RecordedRequest } from '../support/fault-provider';
 import { createWebhookEndpoint, webhookEndpointInputSchema } from '../../lib/notify/webhook-endpoints';
 import { createRefreshHarness, type RefreshHarness } from '../support/refresh-harness';

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AlertSettings } from '../../lib/notify/operator-alerts';
+import { operatorAlerting, type AlertSettings } from '../../lib/notify/operator-alerts';
 import type { PassSummary } from '../../lib/refresh/run-pass';
 import { responses, startFaultProvider, type FaultProvider } from '../support/fault-provider';
 import { insertUser } from '../support/fixtures';
@@ -67,7 +67,7 @@ describe('a provider outage of an hour', () => {
   it('keeps every connection through 12 failing passes, tells each once in-app and the operators once', async () => {
     for (let pass = 1; pass <= 12; pass += 1) {
       const t = new Date(t0.getTime() + (pass - 1) * 5 * MINUTE);
-      const summary = await h.pass(PASS, { now: () => t, alerts: ALERTS, maxAttempts: 1 });
+      const summary = await h.pass(PASS, { now: () => t, alerts: operatorAlerting(h.t.db, ALERTS), maxAttempts: 1 });
       summaries.push(summary);
       expect(summary).toMatchObject({
         claimed: COUNT,
@@ -129,7 +129,7 @@ describe('a provider outage of an hour', () => {
     expect(summaries).toHaveLength(12);
     fault.setFallback('rotating');
     const t = new Date(t0.getTime() + 60 * MINUTE);
-    const summary = await h.pass(PASS, { now: () => t, alerts: ALERTS, maxAttempts: 1 });
+    const summary = await h.pass(PASS, { now: () => t, alerts: operatorAlerting(h.t.db, ALERTS), maxAttempts: 1 });
     expect(summary).toMatchObject({
       claimed: COUNT,
       refreshed: COUNT,
@@ -185,7 +185,7 @@ describe('configuration failures', () => {
     const alertsPerPass: number[] = [];
     for (const minutes of [0, 10, 20]) {
       const t = new Date(day1.getTime() + minutes * MINUTE);
-      const summary = await h.pass(PASS, { now: () => t, alerts: ALERTS });
+      const summary = await h.pass(PASS, { now: () => t, alerts: operatorAlerting(h.t.db, ALERTS) });
       expect(summary).toMatchObject({ claimed: 3, configFailures: 3, authFailures: 0, transientFailures: 0, notificationsCreated: 0, emailsQueued: 0 });
       alertsPerPass.push(summary.operatorAlerts);
     }
@@ -210,7 +210,7 @@ describe('configuration failures', () => {
 
     // The next UTC day it is a new alert.
     const day2 = new Date(day1.getTime() + 86_400_000);
-    const summary = await h.pass(PASS, { now: () => day2, alerts: ALERTS });
+    const summary = await h.pass(PASS, { now: () => day2, alerts: operatorAlerting(h.t.db, ALERTS) });
     expect(summary).toMatchObject({ configFailures: 3, operatorAlerts: 1 });
     alerts = await operatorAlerts(h);
     expect(alerts.map((a) => [a.kind, a.dedupe_key])).toEqual([

@@ -7,7 +7,7 @@ import { KeyRing, tokenContext, type EncryptionKey } from '../../lib/crypto/key-
 import { rotateKeys } from '../../lib/crypto/rotate-keys';
 import { runCli } from '../../lib/cli/run';
 import { createWebhookEndpoint, webhookEndpointInputSchema } from '../../lib/notify/webhook-endpoints';
-import { webhookSecretContext } from '../../lib/notify/webhook-secrets';
+import { webhookSecretContext } from '../../lib/crypto/key-ring';
 
 const hasPostgres = await postgresAnswers();
 

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { insertIntegration, insertOrganization, insertUser, testKeyRing } from '../support/fixtures';
 import { refreshStats } from '../../lib/refresh/stats';
-import { expiringTokens, severityFor } from '../../lib/notify/expiring-tokens';
+import { expiringTokens } from '../../lib/notify/expiring-tokens';
+import { severityFor } from '../../lib/owed/expiry';
 import { loadProviderRegistry } from '../../lib/providers/registry';
 import { runCli } from '../../lib/cli/run';
 

@@ -8,7 +8,7 @@ import {
   webhookEndpointInputSchema,
   type CreatedWebhookEndpoint,
 } from '../../lib/notify/webhook-endpoints';
-import { webhookEventFor } from '../../lib/notify/webhook-events';
+import { webhookEventFor } from '../../lib/owed/webhook-events';
 import { RETRY_SCHEDULES, retryStepSeconds } from '../../lib/notify/retry-schedule';
 import type { ClaimedIntegration } from '../../lib/refresh/claim';
 import { decide } from '../../lib/refresh/policy';

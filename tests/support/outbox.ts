@@ -3,7 +3,7 @@ import type { Db } from '../../lib/db/client';
 import type { KeyRing } from '../../lib/crypto/key-ring';
 import { userActor } from '../../lib/db/audit-log';
 import { createWebhookEndpoint, webhookEndpointInputSchema } from '../../lib/notify/webhook-endpoints';
-import { webhookEventFor } from '../../lib/notify/webhook-events';
+import { webhookEventFor } from '../../lib/owed/webhook-events';
 import { insertIntegration, insertOrganization, insertUser } from './fixtures';
 
 /**

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { booleanParam, CronInputError, withCron } from '../../lib/cron/with-cron';
 import { checkCronAuthorization } from '../../lib/auth/cron-secret';
 import { DeliverPassInterruptedError } from '../../lib/notify/deliver';
-import { ExpiryCheckInterruptedError } from '../../lib/notify/check-expiring';
+import { ExpiryCheckInterruptedError } from '../../lib/refresh/check-expiring';
 
 const SECRET = 'a-cron-secret-of-some-length';
 

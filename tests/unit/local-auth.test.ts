@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EnvError, parseEnv } from '../../lib/env';
-import { localSignInAllowed, remoteDatabaseHosts } from '../../lib/auth/local-auth';
+import { localSignInAllowed, remoteDatabaseHosts } from '../../lib/local-auth';
 
 function problemsOf(source: Record<string, string | undefined>): string[] {
   try {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { loadProviderRegistry } from '../../lib/providers/registry';
 import type { ResolvedProvider } from '../../lib/providers/schema';
 import type { Outcome, TokenSet } from '../../lib/refresh/outcome';
-import { fillTemplate, parseRetryAfter } from '../../lib/refresh/provider-call';
+import { fillTemplate } from '../../lib/refresh/provider-call';
+import { parseRetryAfter } from '../../lib/net/retry-after';
 import { tokenTimes } from '../../lib/refresh/refresh-one';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');

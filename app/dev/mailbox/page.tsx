@@ -1,6 +1,6 @@
 import Link from 'next/link';
 import { notFound, redirect } from 'next/navigation';
-import { localSignInAllowed } from '@/lib/auth/local-auth';
+import { localSignInAllowed } from '@/lib/local-auth';
 import { getCurrentUser } from '@/app/_server/current-user';
 import { getEnv } from '@/lib/env';
 import { getDb } from '@/lib/db';

@@ -4,7 +4,7 @@ import { getEnv } from '@/lib/env';
 import { getDb } from '@/lib/db';
 import { getKeyRing } from '@/lib/runtime';
 import { createLocalSession, LOCAL_SESSION_COOKIE, LOCAL_SESSION_TTL_SECONDS } from '@/lib/auth/local-session';
-import { localSignInAllowed } from '@/lib/auth/local-auth';
+import { localSignInAllowed } from '@/lib/local-auth';
 import { isSameOrigin } from '@/app/_server/same-origin';
 import { readFormBody } from '@/lib/http/read-body';
 
@@ -12,7 +12,7 @@ export const dynamic = 'force-dynamic';
 
 const formSchema = z.object({ email: z.email('must be an email address') });
 
-/** The embedded demo's sign-in. Refused outright unless lib/auth/local-auth.ts allows it here. */
+/** The embedded demo's sign-in. Refused outright unless lib/local-auth.ts allows it here. */
 export async function POST(request: Request) {
   if (!localSignInAllowed(getEnv())) {
     return NextResponse.json(

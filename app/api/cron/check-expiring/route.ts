@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { booleanParam, withCron } from '@/lib/cron/with-cron';
 import { getRefreshDeps } from '@/lib/runtime';
-import { runCheckExpiring } from '@/lib/notify/check-expiring';
+import { runCheckExpiring } from '@/lib/refresh/check-expiring';
 
 export const dynamic = 'force-dynamic';
 export const maxDuration = 300;

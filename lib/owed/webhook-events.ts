@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { NotificationType } from '../refresh/policy';
+import type { NotificationType } from './messages';
 
 /**
  * The events host apps receive (CONTRACTS §7), in the Standard Webhooks payload shape

@@ -1,9 +1,10 @@
-import type { RefreshDeps } from '../refresh/refresh-one';
-import { refreshNow } from '../refresh/refresh-now';
-import { loadRecipients, owedRows } from './owed-rows';
-import { expiringMessage } from '../refresh/policy';
-import { connectionEnd } from './expiring-tokens';
-import { reconnectUrl as buildReconnectUrl } from './reconnect-url';
+import type { RefreshDeps } from './refresh-one';
+import { refreshNow } from './refresh-now';
+import { owedRows } from '../owed/owed-rows';
+import { loadRecipients } from '../db/integrations';
+import { expiringMessage } from '../owed/messages';
+import { connectionEnd } from '../owed/expiry';
+import { reconnectUrl as buildReconnectUrl } from '../owed/reconnect-url';
 import { DatabaseUnavailableError, databaseFailure, describeDatabaseError } from '../db/errors';
 
 /**

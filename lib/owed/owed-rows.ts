@@ -1,5 +1,4 @@
-import type { Queryable } from '../db/client';
-import type { OwedMessage } from '../refresh/policy';
+import type { OwedMessage } from './messages';
 import { webhookEventFor, type WebhookEvent } from './webhook-events';
 
 /**
@@ -86,10 +85,4 @@ export function owedRows(input: {
       })
     : [];
   return { notifications, emails, webhooks };
-}
-
-/** Who hears about an integration (public.integration_recipients): looked up only when something is owed. */
-export async function loadRecipients(db: Queryable, integrationId: string): Promise<Recipient[]> {
-  const [row] = await db.query<{ recipients: Recipient[] }>(`select public.integration_recipients($1) as recipients`, [integrationId]);
-  return row?.recipients ?? [];
 }

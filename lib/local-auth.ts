@@ -1,5 +1,5 @@
-import type { Env } from '../env';
-import { isLoopbackHost } from '../net/addresses';
+import type { Env } from './env';
+import { isLoopbackHost } from './net/addresses';
 
 /**
  * The local sign-in lets anyone continue as any user, without a password, and brings the
