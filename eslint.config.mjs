@@ -5,7 +5,7 @@ import nextTypescript from 'eslint-config-next/typescript';
  * The dependency direction (docs/architecture.md, "The dependency rule"):
  *
  *   app → lib/{api,connect,cli,cron,demo,import} → lib/{refresh,notify,auth}
- *       → lib/{owed,providers,crypto,db,kv,net} and the configuration (env.ts, local-auth.ts, data-dir.ts)
+ *       → lib/{owed,providers,crypto,db,kv,net,http} and the configuration (env.ts, local-auth.ts, data-dir.ts)
  *
  * A folder imports only from its own layer's folder or from layers below it, and the three
  * domain folders (refresh, notify, auth) never import one another: what refresh owes people
@@ -14,14 +14,14 @@ import nextTypescript from 'eslint-config-next/typescript';
  */
 const entry = ['lib/api', 'lib/connect', 'lib/cli', 'lib/cron', 'lib/demo', 'lib/import', 'lib/runtime.ts', 'lib/tokenwarden.ts', 'lib/startup-check.ts'];
 const domain = ['lib/refresh', 'lib/notify', 'lib/auth'];
-const base = ['lib/owed', 'lib/providers', 'lib/crypto', 'lib/db', 'lib/kv', 'lib/net', 'lib/env.ts', 'lib/local-auth.ts', 'lib/data-dir.ts'];
+const base = ['lib/owed', 'lib/providers', 'lib/crypto', 'lib/db', 'lib/kv', 'lib/net', 'lib/http', 'lib/env.ts', 'lib/local-auth.ts', 'lib/data-dir.ts'];
 
 const upward = (targets, sources, message) => targets.map((target) => ({ target, from: sources, message }));
 
 export const dependencyZones = [
   ...upward([...entry, ...domain, ...base], ['app'], 'lib/ never imports from app/: app/ is the thin layer on top.'),
   ...upward([...domain, ...base], entry, 'Only app/ and the entry folders use lib/{api,connect,cli,cron,demo,import} and the runtime.'),
-  ...upward(base, domain, 'lib/{owed,providers,crypto,db,kv,net} and the configuration sit below refresh, notify and auth: move the shared part down instead.'),
+  ...upward(base, domain, 'lib/{owed,providers,crypto,db,kv,net,http} and the configuration sit below refresh, notify and auth: move the shared part down instead.'),
   ...domain.map((target) => ({
     target,
     from: domain.filter((other) => other !== target),
