@@ -9,7 +9,7 @@ import { parseRetryAfter } from '../net/retry-after';
  * One call to a provider's token endpoint. oauth4webapi builds the request and processes the
  * response; the provider's normaliser rewrites non-standard answers in between; every way
  * the call can end becomes an AttemptResult. Tokens only travel in request bodies (except
- * Instagram's documented GET) and are never part of what this returns on failure.
+ * Meta's and Instagram's documented GETs) and are never part of what this returns on failure.
  */
 
 export interface CallOptions {
@@ -83,16 +83,20 @@ export async function callTokenEndpoint(input: CallInput, options: CallOptions):
         break;
       }
       case 'fb_exchange_token': {
-        // Meta renews a long-lived token by exchanging it for a new one; client id and secret
-        // go in the form body (client_secret_post), never in the URL.
-        const response = await oauth.genericTokenEndpointRequest(
-          as,
-          client,
-          oauth.ClientSecretPost(credentials.clientSecret),
-          'fb_exchange_token',
-          { fb_exchange_token: input.accessToken },
-          requestOptions,
-        );
+        // Meta documents the exchange as a GET with every parameter in the query string,
+        // client secret included ("Get a Long-Lived User Access Token",
+        // https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived).
+        // The URL therefore holds secrets: it is built here, sent, and goes nowhere else.
+        const url = new URL(tokenUrl);
+        url.searchParams.set('grant_type', 'fb_exchange_token');
+        url.searchParams.set('client_id', credentials.clientId);
+        url.searchParams.set('client_secret', credentials.clientSecret);
+        url.searchParams.set('fb_exchange_token', input.accessToken);
+        const response = await normalisingFetch(url.toString(), {
+          method: 'GET',
+          headers: requestOptions.headers,
+          signal: requestOptions.signal,
+        });
         result = await oauth.processGenericTokenEndpointResponse(as, client, response, processOptions);
         break;
       }
@@ -120,8 +124,26 @@ export async function callTokenEndpoint(input: CallInput, options: CallOptions):
     if (error instanceof TypeError && 'code' in error && typeof error.code === 'string' && error.code.startsWith('ERR_INVALID_ARG')) {
       return { kind: 'local_error', problem: 'request_not_built' };
     }
-    return await toAttemptResult(error, { providerCode, retryAfterSeconds });
+    try {
+      return await toAttemptResult(error, { providerCode, retryAfterSeconds });
+    } catch (unexpected) {
+      // Whatever escapes is logged by the pass: never with a secret the request carried.
+      throw redacted(unexpected, [credentials.clientSecret, input.accessToken, input.refreshToken]);
+    }
   }
+}
+
+/** The error, or a plain copy of it with the given secrets (and their URL encodings) blanked out. */
+export function redacted(error: unknown, secrets: (string | null)[]): unknown {
+  if (!(error instanceof Error)) return error;
+  const hidden = secrets.filter((value): value is string => Boolean(value)).flatMap((value) => [value, encodeURIComponent(value)]);
+  const leaks = (text: string | undefined) => text !== undefined && hidden.some((value) => text.includes(value));
+  if (!leaks(error.message) && !leaks(error.stack) && !leaks(String(error.cause ?? ''))) return error;
+  let message = error.message;
+  for (const value of hidden) message = message.replaceAll(value, '[redacted]');
+  const copy = new Error(message);
+  copy.name = error.name;
+  return copy;
 }
 
 function toTokenSet(response: oauth.TokenEndpointResponse): TokenSet {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadProviderRegistry } from '../../lib/providers/registry';
 import type { RefreshDeps } from '../../lib/refresh/refresh-one';
 import type { PassOptions, PassResult, PassSummary } from '../../lib/refresh/run-pass';
@@ -686,43 +686,84 @@ describe('token responses that leave things out', () => {
     expect(callsSince(since)).toBe(0);
   });
 
-  it("renews a Meta token by POSTing fb_exchange_token with the client credentials in the body, never in the URL", async () => {
-    const { id, accessToken } = await seed({ provider: 'facebook', refreshToken: null });
-    const answer = responses.metaExchange();
-    const exchanged = (answer as { json: { access_token: string; expires_in: number } }).json;
-    secrets.add(exchanged.access_token);
-    fault.enqueue(answer);
-    const since = fault.requests.length;
-    const urls: string[] = [];
-    const recordingFetch: typeof fetch = (input, init) => {
-      urls.push(input instanceof Request ? input.url : String(input));
-      return globalThis.fetch(input, init);
-    };
+  it("renews a Meta token with Meta's documented GET (credentials and token in the query) and writes neither anywhere", async () => {
+    // The issue (item 8) replaced the old POST-with-a-body request: Graph documents only this GET.
+    fault.requireMetaExchange({ clientId: 'facebook-client-id', clientSecret: CLIENT_SECRETS.facebook });
+    const output: string[] = [];
+    const spies = (['log', 'info', 'warn', 'error'] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+        output.push(args.map((arg) => (arg instanceof Error ? `${arg.message} ${arg.stack}` : String(arg))).join(' '));
+      }),
+    );
+    try {
+      const { id, accessToken } = await seed({ provider: 'facebook', refreshToken: null });
+      const answer = responses.metaExchange();
+      const exchanged = (answer as { json: { access_token: string; expires_in: number } }).json;
+      secrets.add(exchanged.access_token);
+      fault.enqueue(answer);
+      const since = fault.requests.length;
+      const urls: string[] = [];
+      const recordingFetch: typeof fetch = (input, init) => {
+        urls.push(input instanceof Request ? input.url : String(input));
+        return globalThis.fetch(input, init);
+      };
 
-    const summary = await pass({ integrationId: id }, { fetch: recordingFetch });
+      const summary = await pass({ integrationId: id }, { fetch: recordingFetch });
 
-    expect(callsSince(since)).toBe(1);
-    const request = fault.requests[since]!;
-    expect(request.method).toBe('POST');
-    expect(request.path).toBe('/oauth/access_token');
-    expect(request.form).toEqual({
-      grant_type: 'fb_exchange_token',
-      fb_exchange_token: accessToken,
-      client_id: 'facebook-client-id',
-      client_secret: CLIENT_SECRETS.facebook,
-    });
-    expect(request.headers.authorization).toBeUndefined();
-    expect(urls).toEqual([`${fault.url}/oauth/access_token`]);
-    expect(urls[0]).not.toContain(CLIENT_SECRETS.facebook);
-    expect(urls[0]).not.toContain(accessToken);
+      expect(callsSince(since)).toBe(1);
+      const request = fault.requests[since]!;
+      expect(request.method).toBe('GET');
+      expect(request.path).toBe('/oauth/access_token');
+      expect(request.form).toEqual({
+        grant_type: 'fb_exchange_token',
+        client_id: 'facebook-client-id',
+        client_secret: CLIENT_SECRETS.facebook,
+        fb_exchange_token: accessToken,
+      });
+      expect(request.headers.authorization).toBeUndefined();
+      expect(request.headers['content-type']).toBeUndefined();
+      expect(urls).toHaveLength(1);
+      expect(new URL(urls[0]!).origin + new URL(urls[0]!).pathname).toBe(`${fault.url}/oauth/access_token`);
 
-    expectCounts(summary, { refreshed: 1 });
-    expectResult(summary, id, { provider: 'facebook', outcome: 'refreshed', attempts: 1 });
-    const row = await h.row(id);
-    expectRow(row, { status: 'connected', consecutive_failures: 0, consecutive_transient_failures: 0, last_error_code: null });
-    expect(row.expires_at!.getTime() - row.last_refreshed_at!.getTime()).toBe(exchanged.expires_in * 1000);
-    expect(await h.tokens(id)).toEqual({ accessToken: exchanged.access_token, refreshToken: null });
-    expect(await logs(id)).toEqual([log('refreshed', null, 200, 1)]);
+      expectCounts(summary, { refreshed: 1 });
+      expectResult(summary, id, { provider: 'facebook', outcome: 'refreshed', attempts: 1 });
+      const row = await h.row(id);
+      expectRow(row, { status: 'connected', consecutive_failures: 0, consecutive_transient_failures: 0, last_error_code: null });
+      expect(row.expires_at!.getTime() - row.last_refreshed_at!.getTime()).toBe(exchanged.expires_in * 1000);
+      expect(await h.tokens(id)).toEqual({ accessToken: exchanged.access_token, refreshToken: null });
+      expect(await logs(id)).toEqual([log('refreshed', null, 200, 1)]);
+
+      // Neither the secret nor a token is kept in what the pass wrote or printed.
+      const written = JSON.stringify({
+        summary,
+        logs: await h.t.db.query(`select * from public.token_refresh_logs where integration_id = $1`, [id]),
+        errors: await h.t.db.query(`select last_error_code, last_error, disconnect_reason, metadata from public.integrations where id = $1`, [id]),
+        output,
+      });
+      for (const value of [CLIENT_SECRETS.facebook, accessToken, exchanged.access_token]) {
+        expect(written).not.toContain(value);
+        expect(written).not.toContain(encodeURIComponent(value));
+      }
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+      fault.requireMetaExchange(null);
+    }
+  });
+
+  it('is refused by the strict Graph fake for any request but the documented exchange, and records the refusal without the secret', async () => {
+    fault.requireMetaExchange({ clientId: 'facebook-client-id', clientSecret: 'not-the-configured-secret' });
+    try {
+      const { id } = await seed({ provider: 'facebook', refreshToken: null });
+      const since = fault.requests.length;
+      const summary = await pass({ integrationId: id });
+      expect(callsSince(since)).toBeGreaterThanOrEqual(1);
+      expect(fault.requests.slice(since).map((request) => request.method)).toEqual(fault.requests.slice(since).map(() => 'GET'));
+      // Meta answers a wrong secret with its error shape (code 1): never a refreshed token.
+      expect(summary.results.find((result) => result.integrationId === id)?.outcome).not.toBe('refreshed');
+      expect(JSON.stringify(summary)).not.toContain(CLIENT_SECRETS.facebook);
+    } finally {
+      fault.requireMetaExchange(null);
+    }
   });
 
   it('keeps the old refresh token when a rotating provider omits it, and stores a new one when it sends one', async () => {

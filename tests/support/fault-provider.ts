@@ -59,7 +59,31 @@ export interface FaultProvider {
   /** The most token requests open at the same time since the last reset. */
   maxInFlight(): number;
   resetInFlight(): void;
+  /**
+   * Answer `/oauth/access_token` as Graph does only for the documented exchange (a GET with
+   * exactly grant_type, client_id, client_secret and fb_exchange_token, no body, these
+   * credentials); anything else gets Meta's error shape before any queued answer. Null: off.
+   */
+  requireMetaExchange(app: { clientId: string; clientSecret: string } | null): void;
   close(): Promise<void>;
+}
+
+/**
+ * What Graph answers a request that is not the documented exchange
+ * (https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived;
+ * error shape: https://developers.facebook.com/docs/graph-api/guides/error-handling), or null.
+ */
+function metaRefusal(app: { clientId: string; clientSecret: string }, method: string, query: URLSearchParams, body: string): FaultResponse | null {
+  const names = [...query.keys()].sort();
+  const documented = ['client_id', 'client_secret', 'fb_exchange_token', 'grant_type'];
+  const error = (code: number, message: string) => responses.metaError(code, message);
+  if (method !== 'GET' || body !== '') return error(100, 'Unsupported request: the exchange is a GET with its parameters in the query string');
+  if (names.join() !== documented.join() || query.get('grant_type') !== 'fb_exchange_token' || !query.get('fb_exchange_token')) {
+    return error(100, 'Invalid parameter');
+  }
+  if (query.get('client_id') !== app.clientId) return error(101, 'Error validating application. Invalid application ID.');
+  if (query.get('client_secret') !== app.clientSecret) return error(1, 'Error validating client secret.');
+  return null;
 }
 
 /** The paths a scripted answer is given on: the usual token path and Meta's exchange path. */
@@ -75,6 +99,7 @@ export async function startFaultProvider(
   let hook: ((request: RecordedRequest) => Promise<void>) | null = null;
   let inFlight = 0;
   let peak = 0;
+  let metaApp: { clientId: string; clientSecret: string } | null = null;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -93,6 +118,10 @@ export async function startFaultProvider(
       inFlight -= 1;
     });
     if (hook) await hook(recorded);
+    if (metaApp && url.pathname === '/oauth/access_token') {
+      const refusal = metaRefusal(metaApp, req.method ?? 'GET', url.searchParams, raw);
+      if (refusal) return send(res, refusal);
+    }
     const scripted = queue.shift() ?? fallback;
     if (scripted === 'rotating') {
       await sleep(issuer.latencyMs);
@@ -126,6 +155,9 @@ export async function startFaultProvider(
     },
     onRequest: (next) => {
       hook = next;
+    },
+    requireMetaExchange: (app) => {
+      metaApp = app;
     },
     maxInFlight: () => peak,
     resetInFlight: () => {
