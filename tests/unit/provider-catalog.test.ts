@@ -83,18 +83,16 @@ describe('provider facts', () => {
 
     const sent: SentRequest[] = [];
     const result = await attemptOf('facebook', responses.metaExchange(), sent);
-    expect(sent).toEqual([
-      {
-        url: facebook.tokenUrl,
-        method: 'POST',
-        form: {
-          grant_type: 'fb_exchange_token',
-          fb_exchange_token: 'stored-access-token',
-          client_id: 'facebook-client-id',
-          client_secret: 'facebook-client-secret',
-        },
-      },
-    ]);
+    // Issue 8 item 8: Meta's documented GET replaces the POST this test used to expect.
+    expect(sent).toHaveLength(1);
+    const url = new URL(sent[0]!.url);
+    expect({ method: sent[0]!.method, url: `${url.origin}${url.pathname}` }).toEqual({ method: 'GET', url: facebook.tokenUrl });
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      grant_type: 'fb_exchange_token',
+      fb_exchange_token: 'stored-access-token',
+      client_id: 'facebook-client-id',
+      client_secret: 'facebook-client-secret',
+    });
     expect(result).toMatchObject({ kind: 'tokens', tokens: { refreshToken: undefined } });
   });
 
