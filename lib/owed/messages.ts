@@ -10,7 +10,8 @@ export type NotificationType =
   | 'integration_disconnected'
   | 'integration_rate_limit'
   | 'integration_restored'
-  | 'integration_token_expiring';
+  | 'integration_token_expiring'
+  | 'integration_token_refreshed';
 
 export interface OwedMessage {
   type: NotificationType;
@@ -22,9 +23,13 @@ export interface OwedMessage {
   eventKey: string;
   /** Also owed as an email (template named after the type). */
   email: boolean;
-  /** When the connection stops working (expiry warnings only). */
+  /** When the connection stops working (expiry warnings), or until when it now works (a renewal). */
   expiresAt?: Date;
+  /** The expiry step (expiry warnings only): `metadata->>'severity'` and the webhook's `severity`. */
+  step?: ExpirySeverity;
 }
+
+import { expiryPhrase, expiryStep, type ExpirySeverity } from './expiry';
 
 /** What every message about one connection's failure streak needs. */
 interface About {
@@ -85,8 +90,9 @@ export function disconnectedMessage({ name, reconnectUrl, streak }: About, reaso
 }
 
 /**
- * The daily check's warning for a connection that ends on `end` and that nothing can renew:
- * in-app and by email, once per connection and end date.
+ * The warning owed at an expiry step (lib/owed/expiry.ts, EXPIRY_STEPS) for a connection
+ * that ends on `end` and that nothing can renew: once per connection, end date and step;
+ * by email from `urgent` on.
  */
 export function expiringMessage(input: {
   integrationId: string;
@@ -96,17 +102,37 @@ export function expiringMessage(input: {
   reconnectUrl: string;
 }): OwedMessage {
   const name = input.providerName;
-  const days = Math.max(0, Math.floor((input.end.getTime() - input.now.getTime()) / 86_400_000));
-  const when = days === 0 ? 'within a day' : `in ${days} day${days === 1 ? '' : 's'}`;
+  const msLeft = input.end.getTime() - input.now.getTime();
+  const step = expiryStep(msLeft / 3_600_000);
+  const when = expiryPhrase(msLeft);
   const date = input.end.toISOString().slice(0, 10);
   return {
     type: 'integration_token_expiring',
-    severity: days < 1 ? 'critical' : 'warning',
+    severity: step.name === 'critical' ? 'critical' : 'warning',
     title: `${name} connection expires ${when}`,
     message: `Your ${name} connection expires ${when} and cannot be renewed automatically. Reconnect before ${date} to keep your workflows running.`,
     actionUrl: input.reconnectUrl,
-    eventKey: `expiring/${input.integrationId}/${date}`,
-    email: true,
+    eventKey: `expiring/${input.integrationId}/${date}/${step.key}`,
+    email: step.email,
     expiresAt: input.end,
+    step: step.name,
+  };
+}
+
+/**
+ * In-app only, once per renewal: the expiry check renewed a long-lived token (Meta's
+ * exchange, Instagram's refresh), which now lasts until `expiresAt`.
+ */
+export function refreshedMessage(input: { integrationId: string; providerName: string; expiresAt: Date; reconnectUrl: string }): OwedMessage {
+  const date = input.expiresAt.toISOString().slice(0, 10);
+  return {
+    type: 'integration_token_refreshed',
+    severity: 'success',
+    title: `${input.providerName} connection renewed`,
+    message: `Your ${input.providerName} connection was renewed automatically and now lasts until ${date}.`,
+    actionUrl: input.reconnectUrl,
+    eventKey: `refreshed/${input.integrationId}/${input.expiresAt.toISOString()}`,
+    email: false,
+    expiresAt: input.expiresAt,
   };
 }

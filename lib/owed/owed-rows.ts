@@ -47,6 +47,7 @@ export function owedRows(input: {
         integration_id: integration.id,
         ...(input.errorCode !== undefined ? { error_code: input.errorCode } : {}),
         ...(message.expiresAt ? { expires_at: message.expiresAt.toISOString() } : {}),
+        ...(message.step ? { severity: message.step } : {}),
       },
     })),
   );
@@ -80,6 +81,7 @@ export function owedRows(input: {
           reason: input.reason,
           reconnectUrl: message.actionUrl,
           ...(message.expiresAt ? { expiresAt: message.expiresAt } : {}),
+          ...(message.step ? { severity: message.step } : {}),
         });
         return event ? [event] : [];
       })

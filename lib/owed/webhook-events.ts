@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { NotificationType } from './messages';
+import type { ExpirySeverity } from './expiry';
 
 /**
  * The events host apps receive (CONTRACTS §7), in the Standard Webhooks payload shape
@@ -33,6 +34,8 @@ export interface WebhookEvent {
       reason: string | null;
       reconnect_url: string;
       expires_at?: string | null;
+      /** The expiry step (`integration.expiring` only): `warning`, `urgent` or `critical`. */
+      severity?: ExpirySeverity;
     };
   };
 }
@@ -54,6 +57,7 @@ export function webhookEventFor(
     reason: string | null;
     reconnectUrl: string;
     expiresAt?: Date | null;
+    severity?: ExpirySeverity;
   },
 ): WebhookEvent | null {
   const eventType = EVENT_FOR_NOTIFICATION[type];
@@ -75,6 +79,7 @@ export function webhookEventFor(
         reason: input.reason,
         reconnect_url: input.reconnectUrl,
         ...(input.expiresAt !== undefined ? { expires_at: input.expiresAt?.toISOString() ?? null } : {}),
+        ...(input.severity ? { severity: input.severity } : {}),
       },
     },
   };

@@ -2,7 +2,7 @@ import type { RefreshDeps } from './refresh-one';
 import { refreshNow } from './refresh-now';
 import { owedRows } from '../owed/owed-rows';
 import { loadRecipients } from '../db/integrations';
-import { expiringMessage } from '../owed/messages';
+import { expiringMessage, refreshedMessage, type OwedMessage } from '../owed/messages';
 import { connectionEnd } from '../owed/expiry';
 import { reconnectUrl as buildReconnectUrl } from '../owed/reconnect-url';
 import { DatabaseUnavailableError, databaseFailure, describeDatabaseError } from '../db/errors';
@@ -17,10 +17,11 @@ import { DatabaseUnavailableError, databaseFailure, describeDatabaseError } from
  * - refresh tokens that themselves expire within N days (Xero's 60 days idle, QuickBooks'
  *   five-year cap, Google apps in testing).
  *
- * With auto-refresh (the default) a connection that can be renewed is renewed now; only
- * what is still ending afterwards is told to its people: an `integration_token_expiring`
- * notification, an "expiring soon" email and an `integration.expiring` webhook, once per
- * connection and end date.
+ * With auto-refresh (the default) a connection that can be renewed is renewed now (a renewed
+ * long-lived token is an in-app `integration_token_refreshed`); only what is still ending
+ * afterwards is told to its people at its expiry step (lib/owed/expiry.ts): an
+ * `integration_token_expiring` notification and an `integration.expiring` webhook, and from
+ * `urgent` on an email, once per connection, end date and step.
  */
 
 export interface CheckExpiringOptions {
@@ -47,7 +48,7 @@ export interface CheckExpiringSummary {
   checked: number;
   autoRefreshed: number;
   refreshFailed: number;
-  /** Connections whose people were told for the first time about this end date. */
+  /** Connections whose people were told for the first time about this end date at this step. */
   warned: number;
   notificationsCreated: number;
   emailsQueued: number;
@@ -73,7 +74,7 @@ export class ExpiryCheckInterruptedError extends DatabaseUnavailableError {
   }
 }
 
-interface Candidate {
+export interface ExpiryCandidate {
   id: string;
   user_id: string;
   organization_id: string | null;
@@ -85,8 +86,8 @@ interface Candidate {
   [key: string]: unknown;
 }
 
-function candidates(deps: RefreshDeps, now: Date, days: number, ids?: string[]): Promise<Candidate[]> {
-  return deps.db.query<Candidate>(
+function candidates(deps: RefreshDeps, now: Date, days: number, ids?: string[]): Promise<ExpiryCandidate[]> {
+  return deps.db.query<ExpiryCandidate>(
     `select i.id, i.user_id, i.organization_id, i.provider, i.account_label, i.expires_at, i.refresh_token_expires_at,
             i.refresh_token_encrypted is not null as has_refresh_token
      from public.integrations i
@@ -100,7 +101,7 @@ function candidates(deps: RefreshDeps, now: Date, days: number, ids?: string[]):
 }
 
 /** Whether a refresh now can push the end back (an exchange, or a rotating refresh token). */
-function renewable(candidate: Candidate, deps: RefreshDeps): boolean {
+function renewable(candidate: ExpiryCandidate, deps: RefreshDeps): boolean {
   const provider = deps.providers.get(candidate.provider);
   if (!provider) return false;
   if (provider.refreshGrant === 'fb_exchange_token' || provider.refreshGrant === 'ig_refresh_token') return true;
@@ -138,7 +139,7 @@ export async function runCheckExpiring(deps: RefreshDeps, options: CheckExpiring
   };
   const ending = (await candidates(deps, now, options.days))
     .map((candidate) => ({ candidate, end: connectionEnd(candidate, deps.providers, now, options.days) }))
-    .filter((entry): entry is { candidate: Candidate; end: Date } => entry.end !== null)
+    .filter((entry): entry is { candidate: ExpiryCandidate; end: Date } => entry.end !== null)
     .sort((a, b) => a.end.getTime() - b.end.getTime() || a.candidate.id.localeCompare(b.candidate.id));
   summary.checked = ending.length;
 
@@ -174,33 +175,55 @@ export async function runCheckExpiring(deps: RefreshDeps, options: CheckExpiring
 /** One connection: renew it if it can be, then warn its people if it still ends soon. */
 async function checkOne(
   deps: RefreshDeps,
-  candidate: Candidate,
+  candidate: ExpiryCandidate,
   now: Date,
   options: CheckExpiringOptions,
   summary: CheckExpiringSummary,
 ): Promise<void> {
-  let current: Candidate | undefined = candidate;
+  let current: ExpiryCandidate | undefined = candidate;
   if (options.autoRefresh && renewable(candidate, deps)) {
     const result = await refreshNow(deps, candidate.id, { trigger: 'cron' });
     // null: someone else is refreshing it right now; what it ends up as is read below.
     if (result?.outcome === 'refreshed') summary.autoRefreshed += 1;
     else if (result) summary.refreshFailed += 1;
+    if (result?.outcome === 'refreshed' && longLived(candidate, deps)) await oweRenewal(deps, candidate, now);
     // Read it again: a renewed one may no longer end soon, a failed one may be dead now.
     [current] = await candidates(deps, now, options.days, [candidate.id]);
   }
   const end = current ? connectionEnd(current, deps.providers, now, options.days) : null;
   if (!current || !end) return;
   const counts = await warn(deps, current, end, now);
-  // Told already for this end date (the check runs daily): nothing new.
+  // Told already at this step for this end date (the check runs daily): nothing new.
   if (counts.notifications > 0) summary.warned += 1;
   summary.notificationsCreated += counts.notifications;
   summary.emailsQueued += counts.emails;
   summary.webhooksQueued += counts.webhooks;
 }
 
-async function warn(
+/** A long-lived access token renewed by exchange (Meta) or by its own refresh (Instagram). */
+function longLived(candidate: ExpiryCandidate, deps: RefreshDeps): boolean {
+  const grant = deps.providers.get(candidate.provider)?.refreshGrant;
+  return grant === 'fb_exchange_token' || grant === 'ig_refresh_token';
+}
+
+/** `integration_token_refreshed`, in-app, with the renewed token's expiry. */
+async function oweRenewal(deps: RefreshDeps, candidate: ExpiryCandidate, now: Date): Promise<void> {
+  const [row] = await deps.db.query<{ expires_at: Date | null }>(`select expires_at from public.integrations where id = $1`, [candidate.id]);
+  if (!row?.expires_at) return;
+  const providerName = deps.providers.get(candidate.provider)?.name ?? candidate.provider;
+  const message = refreshedMessage({
+    integrationId: candidate.id,
+    providerName,
+    expiresAt: row.expires_at,
+    reconnectUrl: buildReconnectUrl(deps, candidate),
+  });
+  await oweMessages(deps, candidate, message, now);
+}
+
+/** The warning owed at the connection's expiry step; `warning` past 7 days when the check looks further. */
+export async function warn(
   deps: RefreshDeps,
-  candidate: Candidate,
+  candidate: ExpiryCandidate,
   end: Date,
   now: Date,
 ): Promise<{ notifications: number; emails: number; webhooks: number }> {
@@ -212,6 +235,16 @@ async function warn(
     now,
     reconnectUrl: buildReconnectUrl(deps, candidate),
   });
+  return oweMessages(deps, candidate, message, now);
+}
+
+async function oweMessages(
+  deps: RefreshDeps,
+  candidate: ExpiryCandidate,
+  message: OwedMessage,
+  now: Date,
+): Promise<{ notifications: number; emails: number; webhooks: number }> {
+  const providerName = deps.providers.get(candidate.provider)?.name ?? candidate.provider;
   const owed = owedRows({
     integration: {
       id: candidate.id,

@@ -4,6 +4,7 @@ import { callProvider, recordCall, type CalledProvider, type RefreshContext, typ
 import { ResultWriter } from './record';
 import { CallMarker } from './call-marker';
 import { ResultNotWrittenError, writeWithRetry } from './write-retry';
+import { raiseLastExpiryStep } from './last-step';
 import { REFRESH_POLICY } from './policy-numbers';
 import { DatabaseUnavailableError, databaseFailure, describeDatabaseError } from '../db/errors';
 import type { ConfigFailure } from '../owed/operator-alerting';
@@ -81,12 +82,14 @@ export interface PassSummary {
   lostInFlight: number;
   /** Rows whose lease ran out while they waited for a provider slot; someone else has them. */
   leasesLost: number;
+  /** Connections told of the last expiry step (2 hours before an end nothing can renew); scheduled passes only. */
+  expiryNotices: number;
   results?: PassResult[];
 }
 
 
 /** The summary of a pass that the database's failure cut short. */
-export type InterruptedPassSummary = Omit<PassSummary, 'ok' | 'remainingDue' | 'operatorAlerts' | 'results'> & {
+export type InterruptedPassSummary = Omit<PassSummary, 'ok' | 'remainingDue' | 'operatorAlerts' | 'expiryNotices' | 'results'> & {
   ok: false;
   error: 'database_unreachable';
   message: string;
@@ -340,9 +343,11 @@ export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): P
     }
     operatorAlerts = await deps.alerts.afterPass({ configFailures: [...byProvider.values()], now: deps.now() });
   }
-  const remainingDue =
-    options.integrationId || options.provider || options.force ? notStarted.length : await countDue(deps.db, deps.now(), options.thresholdMinutes);
-  const summary: PassSummary = { ok: true, ...counts, remainingDue, operatorAlerts };
+  const targeted = Boolean(options.integrationId || options.provider || options.force);
+  const remainingDue = targeted ? notStarted.length : await countDue(deps.db, deps.now(), options.thresholdMinutes);
+  // After the refreshes: a connection renewed in this pass no longer ends within 2 hours.
+  const expiryNotices = targeted ? 0 : (await raiseLastExpiryStep(deps)).warned;
+  const summary: PassSummary = { ok: true, ...counts, remainingDue, operatorAlerts, expiryNotices };
   if (options.verbose) {
     summary.results = results.map((r) => ({
       integrationId: r.integrationId,

@@ -759,7 +759,7 @@ describe('token responses that leave things out', () => {
       expect(callsSince(since)).toBeGreaterThanOrEqual(1);
       expect(fault.requests.slice(since).map((request) => request.method)).toEqual(fault.requests.slice(since).map(() => 'GET'));
       // Meta answers a wrong secret with its error shape (code 1): never a refreshed token.
-      expect(summary.results.find((result) => result.integrationId === id)?.outcome).not.toBe('refreshed');
+      expect(summary.results?.find((result) => result.integrationId === id)?.outcome).not.toBe('refreshed');
       expect(JSON.stringify(summary)).not.toContain(CLIENT_SECRETS.facebook);
     } finally {
       fault.requireMetaExchange(null);
