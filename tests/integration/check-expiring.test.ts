@@ -203,3 +203,136 @@ describe('the daily expiry check', () => {
     });
   });
 });
+
+describe('the expiry steps (docs/contracts.md §5), with an injected clock', () => {
+  let fault: FaultProvider;
+  let h: RefreshHarness;
+  const HOUR = 3_600_000;
+
+  beforeAll(async () => {
+    fault = await startFaultProvider();
+    // Any call to the provider is a test bug here: nothing in these cases may be renewed.
+    fault.setFallback(responses.oauthError(400, 'unscripted_request'));
+    h = await createRefreshHarness([
+      { id: 'facebook', tokenUrl: `${fault.url}/oauth/access_token`, ...CLIENT, clientAuth: 'client_secret_post' },
+      { id: 'google', tokenUrl: fault.tokenUrl, ...CLIENT },
+    ]);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await fault?.close();
+  });
+  beforeEach(async () => {
+    await h.t.db.exec(`delete from public.integrations; delete from public.notifications; delete from public.email_outbox; delete from public.webhook_deliveries;`);
+    fault.requests.length = 0;
+  });
+
+  interface Told {
+    notes: { dedupe_key: string; severity: string; step: string | null }[];
+    emails: number;
+  }
+  async function told(id: string): Promise<Told> {
+    const notes = await h.t.db.query<{ dedupe_key: string; severity: string; step: string | null }>(
+      `select dedupe_key, severity, metadata->>'severity' as step from public.notifications
+       where integration_id = $1 and type = 'integration_token_expiring' order by created_at, dedupe_key`,
+      [id],
+    );
+    const [emails] = await h.t.db.query<{ count: number }>(`select count(*)::int as count from public.email_outbox where integration_id = $1`, [id]);
+    return { notes, emails: emails!.count };
+  }
+
+  it('tells each step once at its boundary (6 d 23 h, 3 d, 2 d 23 h, 1 d, 23 h), by email only at urgent and critical, and the pass the 2-hour step', async () => {
+    const org = await insertOrganization(h.t.db, `Steps ${Date.now()}`, [{ userId: h.userId, role: 'owner' }]);
+    await createWebhookEndpoint(
+      h.t.db,
+      h.keyRing,
+      org,
+      webhookEndpointInputSchema.parse({ url: 'https://hooks.example.com/steps', events: ['integration.expiring'] }),
+      { actor: 'test:expiry-steps' },
+    );
+    // A long-lived Meta token nothing renews (auto-refresh off) ends at `end`.
+    const id = await h.seed({ provider: 'facebook', refreshToken: null, expiresIn: 30 * 86_400, organizationId: org });
+    const end = new Date(Math.floor(Date.now() / HOUR) * HOUR + 30 * 86_400_000);
+    await h.t.db.query(`update public.integrations set expires_at = $2, refresh_due_at = null where id = $1`, [id, end.toISOString()]);
+    const date = end.toISOString().slice(0, 10);
+    const at = (hoursBefore: number) => new Date(end.getTime() - hoursBefore * HOUR);
+    const check = (hoursBefore: number) => runCheckExpiring(h.deps({ now: () => at(hoursBefore) }), { days: 7, autoRefresh: false });
+    const key = (step: string) => `expiring/${id}/${date}/${step}`;
+
+    // 6 d 23 h: `warning`, in-app and webhook, no email.
+    expect(await check(6 * 24 + 23)).toMatchObject({ warned: 1, notificationsCreated: 1, emailsQueued: 0, webhooksQueued: 1 });
+    expect(await told(id)).toEqual({ notes: [{ dedupe_key: key('warning'), severity: 'warning', step: 'warning' }], emails: 0 });
+    // Exactly 3 days left is still `warning`: nothing new.
+    expect(await check(72)).toMatchObject({ warned: 0, notificationsCreated: 0, emailsQueued: 0, webhooksQueued: 0 });
+    // 2 d 23 h: `urgent`, with an email.
+    expect(await check(71)).toMatchObject({ warned: 1, notificationsCreated: 1, emailsQueued: 1, webhooksQueued: 1 });
+    // A second check at the same step says nothing new.
+    expect(await check(70)).toMatchObject({ warned: 0, notificationsCreated: 0, emailsQueued: 0 });
+    // Exactly 1 day left is still `urgent`; 23 hours is `critical`, with an email.
+    expect(await check(24)).toMatchObject({ warned: 0, notificationsCreated: 0 });
+    expect(await check(23)).toMatchObject({ warned: 1, notificationsCreated: 1, emailsQueued: 1, webhooksQueued: 1 });
+    // The daily check at 5 hours: still the 1-day `critical`, told already.
+    expect(await check(5)).toMatchObject({ warned: 0, notificationsCreated: 0 });
+
+    // The 5-minute pass: nothing at exactly 2 hours, the 2-hour `critical` just under it, once.
+    const pass = (hoursBefore: number) => h.pass({}, { now: () => at(hoursBefore) });
+    expect((await pass(2)).expiryNotices).toBe(0);
+    expect((await pass(2 - 1 / 60)).expiryNotices).toBe(1);
+    expect((await pass(1.5)).expiryNotices).toBe(0);
+    expect(fault.requests).toHaveLength(0);
+
+    expect(await told(id)).toEqual({
+      notes: [
+        { dedupe_key: key('warning'), severity: 'warning', step: 'warning' },
+        { dedupe_key: key('urgent'), severity: 'warning', step: 'urgent' },
+        { dedupe_key: key('critical'), severity: 'critical', step: 'critical' },
+        { dedupe_key: key('critical-2h'), severity: 'critical', step: 'critical' },
+      ],
+      emails: 3,
+    });
+    const hooks = await h.t.db.query<{ severity: string }>(
+      `select payload->'data'->>'severity' as severity from public.webhook_deliveries where event_type = 'integration.expiring' order by created_at`,
+    );
+    expect(hooks.map((hook) => hook.severity)).toEqual(['warning', 'urgent', 'critical', 'critical']);
+    const emails = await h.t.db.query<{ title: string }>(`select payload->>'title' as title from public.email_outbox where integration_id = $1 order by created_at`, [id]);
+    expect(emails.map((email) => email.title)).toEqual([
+      'Facebook connection expires in 2 days',
+      'Facebook connection expires in 23 hours',
+      'Facebook connection expires in 1 hour',
+    ]);
+  });
+
+  it('starts over for a new end date', async () => {
+    const id = await h.seed({ provider: 'facebook', refreshToken: null, expiresIn: 5 * 86_400 });
+    const deps = h.deps();
+    expect(await runCheckExpiring(deps, { days: 7, autoRefresh: false })).toMatchObject({ warned: 1 });
+    // Reconnected (or renewed by hand): a new end, 6 days away. The same step is owed again.
+    await h.t.db.query(`update public.integrations set expires_at = now() + interval '6 days' where id = $1`, [id]);
+    expect(await runCheckExpiring(deps, { days: 7, autoRefresh: false })).toMatchObject({ warned: 1 });
+    expect((await told(id)).notes.map((note) => note.step)).toEqual(['warning', 'warning']);
+  });
+
+  it('leaves connections the 5-minute refresh renews out of the 2-hour step', async () => {
+    const id = await h.seed({ provider: 'google', expiresIn: 3600 });
+    const summary = await h.pass({}, { now: () => new Date(Date.now() + 60_000) });
+    expect(summary.expiryNotices).toBe(0);
+    expect((await told(id)).notes).toEqual([]);
+  });
+
+  it('tells the people in-app, once per renewal, when the check renews a long-lived token', async () => {
+    const answer = responses.metaExchange();
+    fault.enqueue(answer);
+    const id = await h.seed({ provider: 'facebook', refreshToken: null, expiresIn: 2 * 86_400 });
+    const summary = await runCheckExpiring(h.deps(), { days: 7, autoRefresh: true });
+    expect(summary).toMatchObject({ autoRefreshed: 1, warned: 0, emailsQueued: 0 });
+    const notes = await h.t.db.query<{ type: string; severity: string; metadata: { expires_at: string } }>(
+      `select type, severity, metadata from public.notifications where integration_id = $1`,
+      [id],
+    );
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatchObject({ type: 'integration_token_refreshed', severity: 'success' });
+    expect(new Date(notes[0]!.metadata.expires_at).getTime()).toBe((await h.row(id)).expires_at!.getTime());
+    expect(await h.t.db.query(`select 1 from public.email_outbox where integration_id = $1`, [id])).toHaveLength(0);
+    expect(await h.t.db.query(`select 1 from public.webhook_deliveries`)).toHaveLength(0);
+  });
+});
