@@ -58,7 +58,7 @@ export async function deliverEmail(deps: DeliverDeps, row: EmailRow, pace: () =>
     );
     return 'skipped';
   }
-  const rendered = await renderOutboxEmail(row.template, row.payload, row.created_at);
+  const rendered = await renderOutboxEmail(row.template, row.payload);
   if (!rendered.ok) {
     await markEmail(deps.db, row.id, 'failed', now, `cannot render: ${rendered.problem}`);
     return 'failed';

@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/client';
 import type { ProviderRegistry } from '../providers/registry';
 import { reconnectUrl } from '../owed/reconnect-url';
-import { connectionEnd, severityFor, type ExpirySeverity } from '../owed/expiry';
+import { connectionEnd, expiryPhrase, severityFor, type ExpirySeverity } from '../owed/expiry';
 
 export type { ExpirySeverity } from '../owed/expiry';
 
@@ -12,7 +12,6 @@ export type { ExpirySeverity } from '../owed/expiry';
  * or a long-lived token renewed by exchange), when the access token ends. Ordinary
  * refreshable tokens that expire hourly are not "expiring".
  */
-
 
 export interface ExpiringToken {
   integration_id: string;
@@ -46,14 +45,6 @@ interface Row {
   [key: string]: unknown;
 }
 
-function human(msLeft: number): string {
-  const hours = Math.floor(msLeft / 3_600_000);
-  if (hours < 1) return 'in less than an hour';
-  if (hours < 48) return `in ${hours} hour${hours === 1 ? '' : 's'}`;
-  const days = Math.floor(hours / 24);
-  return `in ${days} days`;
-}
-
 /** Run with the service connection after checking membership (the refresh-token column is not granted to users). */
 export async function expiringTokens(
   db: Queryable,
@@ -81,7 +72,7 @@ export async function expiringTokens(
       platform_name: provider?.name ?? row.provider,
       username: row.account_label,
       expires_at: end.toISOString(),
-      expires_at_human: human(msLeft),
+      expires_at_human: expiryPhrase(msLeft),
       days_until_expiry: Math.floor(hoursLeft / 24),
       hours_until_expiry: Math.floor(hoursLeft),
       severity: severityFor(hoursLeft),

@@ -5,12 +5,8 @@ export type RenderedOutboxEmail =
   | { ok: true; email: { subject: string; html: string; text: string } }
   | { ok: false; problem: string };
 
-/**
- * Renders an outbox row's template and payload; a bad row is a reason, not a crash.
- * Relative wording ("expires in 3 days") is computed from `writtenAt`, the row's creation
- * time, so every retry of one row sends the same body under the same Idempotency-Key.
- */
-export async function renderOutboxEmail(template: string, payload: unknown, writtenAt: Date): Promise<RenderedOutboxEmail> {
+/** Renders an outbox row's template and payload; a bad row is a reason, not a crash. */
+export async function renderOutboxEmail(template: string, payload: unknown): Promise<RenderedOutboxEmail> {
   if (template === 'operator_alert') {
     const parsed = operatorAlertPayloadSchema.safeParse(payload);
     if (!parsed.success) return { ok: false, problem: `payload ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}` };
@@ -19,5 +15,5 @@ export async function renderOutboxEmail(template: string, payload: unknown, writ
   if (!isEmailTemplate(template)) return { ok: false, problem: `unknown template "${template}"` };
   const parsed = emailPayloadSchema.safeParse(payload);
   if (!parsed.success) return { ok: false, problem: `payload ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}` };
-  return { ok: true, email: await renderEmail(template, parsed.data, { now: writtenAt }) };
+  return { ok: true, email: await renderEmail(template, parsed.data) };
 }

@@ -159,7 +159,8 @@ describe('sending an owed email through Resend', () => {
     expect(request.body).toEqual({
       from: EMAIL_FROM,
       to: [user!.email],
-      subject: 'Fault Co disconnected: reconnect to resume your workflows',
+      // Issue 8 item 7: the subject is the policy's title (was the template's own re-wording).
+      subject: 'Fault Co disconnected',
       html: expect.stringContaining(`href="${link}"`),
       text: expect.stringContaining(link),
     });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emailPayloadSchema, isEmailTemplate, renderEmail, type EmailPayload, type EmailTemplate } from '../../lib/notify/templates';
+import { disconnectedMessage, expiringMessage, restoredMessage, warningMessage } from '../../lib/owed/messages';
 
 const NOW = new Date('2026-11-22T08:00:00.000Z');
 // A query string makes "exact link" meaningful: `&` must survive as `&amp;` in the href.
@@ -40,85 +41,97 @@ const ALL_TEMPLATES: EmailTemplate[] = [
   'integration_restored',
 ];
 
-describe('renderEmail', () => {
-  it('writes the "having trouble" email with the account and a check-connection button', async () => {
-    const email = await renderEmail('integration_warning', payload(), { now: NOW });
+/**
+ * The payload as lib/owed/owed-rows.ts writes it: the title and message are the policy's
+ * (lib/owed/messages.ts). Issue 8 item 7: the emails render these as written; the
+ * assertions on the templates' own re-worded sentences were replaced by these.
+ */
+function policyPayload(template: EmailTemplate, overrides: Partial<EmailPayload> = {}): EmailPayload {
+  const name = overrides.provider_name ?? 'Google';
+  const about = { name, reconnectUrl: RECONNECT_URL, streak: 'int-1/1' };
+  const message =
+    template === 'integration_warning'
+      ? warningMessage(about)
+      : template === 'integration_disconnected'
+        ? disconnectedMessage(about, overrides.reason ?? REASON)
+        : template === 'integration_restored'
+          ? restoredMessage(about)
+          : expiringMessage({ integrationId: 'int-1', providerName: name, end: new Date('2026-11-25T09:00:00.000Z'), now: NOW, reconnectUrl: RECONNECT_URL });
+  return payload({
+    title: message.title,
+    message: message.message,
+    ...(message.expiresAt ? { expires_at: message.expiresAt.toISOString() } : {}),
+    ...overrides,
+  });
+}
 
-    expect(email.subject).toBe("We're having trouble connecting to Google");
-    expect(joined(email.html)).toContain('We&#x27;re having trouble connecting to Google (dana@acme.example). Please check your connection.');
+describe('renderEmail', () => {
+  it.each(ALL_TEMPLATES)('%s says what the policy wrote: its title is the subject and the heading, its message the first paragraph', async (template) => {
+    const written = policyPayload(template, { reason: template === 'integration_disconnected' ? REASON : null });
+    const email = await renderEmail(template, written);
+
+    expect(email.subject).toBe(written.title);
+    expect(email.text.startsWith(`Tokenwarden\n\n${written.title}\n\n${written.message}\n\nAccount: dana@acme.example`)).toBe(true);
+    expect(joined(email.html)).toContain(`>${written.title.replaceAll("'", '&#x27;')}</p>`);
+    // Each sentence once: the template adds no wording of its own to the policy's.
+    expect(email.text.split(written.message)).toHaveLength(2);
+  });
+
+  it('writes the "having trouble" email with the account and a check-connection button', async () => {
+    const email = await renderEmail('integration_warning', policyPayload('integration_warning'));
+
+    expect(email.subject).toBe('Trouble connecting to Google');
+    expect(joined(email.html)).toContain('We&#x27;re having trouble connecting to Google. Please check your connection.');
     expect(email.html).toContain(`href="${attr(RECONNECT_URL)}"`);
     expect(email.html).toContain('Check connection');
-    expect(email.text).toContain("We're having trouble connecting to Google (dana@acme.example). Please check your connection.");
+    expect(email.text).toContain('Account: dana@acme.example');
     expect(email.text).toContain(`Check connection ${RECONNECT_URL}`);
   });
 
-  it('writes the disconnected email with the reason in its own paragraph, a reconnect button and the link written out', async () => {
-    const email = await renderEmail('integration_disconnected', payload({ reason: REASON }), { now: NOW });
+  it('writes the disconnected email with the reason once (the end of the policy\'s message), a reconnect button and the link written out', async () => {
+    const email = await renderEmail('integration_disconnected', policyPayload('integration_disconnected', { reason: REASON }));
 
-    expect(email.subject).toBe('Google disconnected: reconnect to resume your workflows');
-    expect(joined(email.html)).toContain('>Google (dana@acme.example) disconnected. Your workflows are paused. Reconnect now.</p>');
-    expect(email.html).toMatch(new RegExp(`<p[^>]*>${REASON.replace(/[()]/g, '\\$&')}</p>`));
+    expect(email.subject).toBe('Google disconnected');
+    expect(joined(email.html)).toContain(`>Google disconnected. Your workflows are paused. Reconnect now. ${REASON.replaceAll("'", '&#x27;')}</p>`);
+    expect(email.text.split(REASON)).toHaveLength(2);
     expect(joined(email.html)).toContain('>Reconnect Google</span>');
     // The button and the written-out URL both point at the exact reconnect link.
     expect(hrefs(email.html)).toEqual([attr(RECONNECT_URL), attr(RECONNECT_URL)]);
     expect(email.html).toContain(`>${attr(RECONNECT_URL)}</a>`);
 
-    expect(email.text).toContain('Google (dana@acme.example) disconnected. Your workflows are paused. Reconnect now.');
-    expect(email.text).toContain(`\n\n${REASON}\n\n`);
     expect(email.text).toContain(`Reconnect Google ${RECONNECT_URL}`);
     // Written out once: the copy-this-link fallback is for HTML clients only.
     expect(email.text.split(RECONNECT_URL)).toHaveLength(2);
   });
 
-  it('leaves the reason paragraph out when there is no reason', async () => {
-    const withReason = await renderEmail('integration_disconnected', payload({ reason: REASON }), { now: NOW });
-    const without = await renderEmail('integration_disconnected', payload({ reason: null }), { now: NOW });
+  it('writes the expiring email with the policy\'s expiry phrase and the UTC end', async () => {
+    const email = await renderEmail('integration_token_expiring', policyPayload('integration_token_expiring'));
 
-    expect(without.html).not.toContain('invalid_grant');
-    expect(without.html.match(/<p /g)?.length).toBe((withReason.html.match(/<p /g)?.length ?? 0) - 1);
-  });
-
-  it('writes the expiring email with the UTC expiry, in days when it is close', async () => {
-    const email = await renderEmail('integration_token_expiring', payload({ expires_at: '2026-11-25T09:00:00.000Z' }), { now: NOW });
-
-    expect(email.subject).toBe('Your Google connection expires in 3 days');
-    expect(joined(email.html)).toContain('Your connection to Google (dana@acme.example) expires on 25 Nov 2026, 09:00 UTC.');
-    expect(joined(email.html)).toContain('Please reconnect before 25 Nov 2026, 09:00 UTC to keep your workflows running.');
-    expect(email.html).toContain('renew it automatically');
-    expect(email.html).toContain('dana@acme.example');
+    expect(email.subject).toBe('Google connection expires in 3 days');
+    expect(joined(email.html)).toContain('Ends: 25 Nov 2026, 09:00 UTC');
+    expect(email.text).toContain('Your Google connection expires in 3 days and cannot be renewed automatically. Reconnect before 2026-11-25');
     expect(hrefs(email.html)).toEqual([attr(RECONNECT_URL), attr(RECONNECT_URL)]);
-    expect(email.text).toContain('Your connection to Google (dana@acme.example) expires on 25 Nov 2026, 09:00 UTC.');
     expect(email.text).toContain(`Reconnect Google ${RECONNECT_URL}`);
   });
 
-  it.each([
-    ['2026-11-23T08:00:00.000Z', 'Your Google connection expires in 1 day'],
-    ['2026-11-22T20:00:00.000Z', 'Your Google connection expires in less than a day'],
-    ['2026-12-05T09:00:00+01:00', 'Your Google connection expires on 5 Dec 2026'],
-    [null, 'Your Google connection expires soon'],
-  ])('words an expiry at %s as "%s"', async (expiresAt, subject) => {
-    const email = await renderEmail('integration_token_expiring', payload({ expires_at: expiresAt }), { now: NOW });
-    expect(email.subject).toBe(subject);
-  });
-
   it('writes the restored email without a button, with a link to the connections', async () => {
-    const email = await renderEmail('integration_restored', payload(), { now: NOW });
+    const email = await renderEmail('integration_restored', policyPayload('integration_restored'));
 
-    expect(email.subject).toBe('Google is connected again');
-    expect(joined(email.html)).toContain('>Google (dana@acme.example) is connected again. Your workflows have resumed.</p>');
+    expect(email.subject).toBe('Google reconnected');
+    expect(joined(email.html)).toContain('>Google is connected again.</p>');
     expect(hrefs(email.html)).toEqual([attr(RECONNECT_URL)]);
-    expect(email.text).toContain('Google (dana@acme.example) is connected again. Your workflows have resumed.');
     expect(email.text).toContain(`View connections ${RECONNECT_URL}`);
   });
 
   it('names the provider alone when the connection has no account label', async () => {
-    const email = await renderEmail('integration_warning', payload({ account_label: null }), { now: NOW });
+    const email = await renderEmail('integration_warning', policyPayload('integration_warning', { account_label: null }));
     expect(email.text).toContain("We're having trouble connecting to Google. Please check your connection.");
+    expect(email.text).not.toContain('Account:');
     expect(email.html).not.toContain('()');
   });
 
   it.each(ALL_TEMPLATES)('%s has the Tokenwarden header and footer in both parts and fetches nothing', async (template) => {
-    const email = await renderEmail(template, payload({ reason: REASON, expires_at: '2026-11-25T09:00:00Z' }), { now: NOW });
+    const email = await renderEmail(template, policyPayload(template, { reason: REASON }));
     const footer = 'You get this email because you manage this connection in Tokenwarden.';
 
     for (const part of [email.html, email.text]) {
@@ -134,12 +147,12 @@ describe('renderEmail', () => {
   });
 
   it.each(ALL_TEMPLATES)('%s escapes markup in the provider name and reason', async (template) => {
-    const hostile = payload({
+    const hostile = policyPayload(template, {
       provider_name: '<script>alert(1)</script>Evil',
       account_label: '"><img src=x onerror=alert(2)>',
       reason: '<b onclick="steal()">boom</b>',
     });
-    const email = await renderEmail(template, hostile, { now: NOW });
+    const email = await renderEmail(template, hostile);
 
     expect(email.html).not.toContain('<script');
     expect(email.html).not.toContain('<img');
@@ -151,9 +164,9 @@ describe('renderEmail', () => {
     expect(email.subject).toContain('<script>alert(1)</script>Evil');
   });
 
-  it('keeps the subject on one line whatever the provider name holds', async () => {
-    const email = await renderEmail('integration_restored', payload({ provider_name: 'Goo\r\ngle\nBcc: x@evil.example' }), { now: NOW });
-    expect(email.subject).toBe('Goo gle Bcc: x@evil.example is connected again');
+  it('keeps the subject on one line whatever the title holds', async () => {
+    const email = await renderEmail('integration_restored', policyPayload('integration_restored', { provider_name: 'Goo\r\ngle\nBcc: x@evil.example' }));
+    expect(email.subject).toBe('Goo gle Bcc: x@evil.example reconnected');
   });
 });
 

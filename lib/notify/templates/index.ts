@@ -33,16 +33,12 @@ export function isEmailTemplate(value: string): value is EmailTemplate {
 /**
  * Renders one email's subject, HTML and plain-text parts. The payload is trusted to have
  * passed emailPayloadSchema; every payload string reaches the HTML as React text, so it
- * is escaped. `now` only matters for relative wording ("expires in 3 days").
+ * is escaped. The wording is the policy's, written when the row was: every retry of one
+ * row sends the same body under the same Idempotency-Key.
  */
-export async function renderEmail(
-  template: EmailTemplate,
-  payload: EmailPayload,
-  options: { now?: Date } = {},
-): Promise<{ subject: string; html: string; text: string }> {
+export async function renderEmail(template: EmailTemplate, payload: EmailPayload): Promise<{ subject: string; html: string; text: string }> {
   const definition: TemplateDefinition = templates[template];
-  const props = { payload, now: options.now ?? new Date() };
-  const element = createElement(definition.Email, props);
+  const element = createElement(definition.Email, { payload });
   const [html, text] = await Promise.all([render(element), render(element, { plainText: true, htmlToTextOptions })]);
-  return { subject: oneLine(definition.subject(props)), html, text: text.trim() };
+  return { subject: oneLine(payload.title), html, text: text.trim() };
 }

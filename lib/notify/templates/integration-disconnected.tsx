@@ -1,22 +1,14 @@
-import { providerWithAccount } from './format';
-import { ActionButton, Detail, EmailLayout, Paragraph, WrittenOutLink } from './layout';
+import { ActionButton, PolicyEmail, WrittenOutLink } from './layout';
 import type { TemplateDefinition, TemplateProps } from './payload';
 
-function subject({ payload }: TemplateProps): string {
-  return `${payload.provider_name} disconnected: reconnect to resume your workflows`;
-}
-
-function IntegrationDisconnectedEmail(props: TemplateProps) {
-  const { payload } = props;
-  const reason = payload.reason?.trim();
+/** The policy's message already ends with the reason (lib/owed/messages.ts): it is not said twice. */
+function IntegrationDisconnectedEmail({ payload }: TemplateProps) {
   return (
-    <EmailLayout preview={`${payload.provider_name} disconnected. Your workflows are paused.`} heading={`${payload.provider_name} disconnected`}>
-      <Paragraph>{providerWithAccount(payload)} disconnected. Your workflows are paused. Reconnect now.</Paragraph>
-      {reason ? <Detail>{reason}</Detail> : null}
+    <PolicyEmail payload={payload}>
       <ActionButton href={payload.action_url}>Reconnect {payload.provider_name}</ActionButton>
       <WrittenOutLink href={payload.action_url} />
-    </EmailLayout>
+    </PolicyEmail>
   );
 }
 
-export const integrationDisconnected = { subject, Email: IntegrationDisconnectedEmail } satisfies TemplateDefinition;
+export const integrationDisconnected = { Email: IntegrationDisconnectedEmail } satisfies TemplateDefinition;

@@ -1,21 +1,12 @@
-import { providerWithAccount } from './format';
-import { ActionButton, EmailLayout, Paragraph } from './layout';
+import { ActionButton, PolicyEmail } from './layout';
 import type { TemplateDefinition, TemplateProps } from './payload';
 
-function subject({ payload }: TemplateProps): string {
-  return `We're having trouble connecting to ${payload.provider_name}`;
-}
-
-function IntegrationWarningEmail(props: TemplateProps) {
-  const { payload } = props;
+function IntegrationWarningEmail({ payload }: TemplateProps) {
   return (
-    <EmailLayout preview={subject(props)} heading={`Trouble connecting to ${payload.provider_name}`}>
-      <Paragraph>
-        We&apos;re having trouble connecting to {providerWithAccount(payload)}. Please check your connection.
-      </Paragraph>
+    <PolicyEmail payload={payload}>
       <ActionButton href={payload.action_url}>Check connection</ActionButton>
-    </EmailLayout>
+    </PolicyEmail>
   );
 }
 
-export const integrationWarning = { subject, Email: IntegrationWarningEmail } satisfies TemplateDefinition;
+export const integrationWarning = { Email: IntegrationWarningEmail } satisfies TemplateDefinition;

@@ -1,4 +1,5 @@
 import type { CSSProperties, ReactNode } from 'react';
+import type { EmailPayload } from './payload';
 import { Body, Button, Container, Head, Hr, Html, Link, Preview, Section, Text } from '@react-email/components';
 
 /*
@@ -61,6 +62,21 @@ export function EmailLayout({ preview, heading, children }: { preview: string; h
         </Container>
       </Body>
     </Html>
+  );
+}
+
+/**
+ * An email about a connection: the title and message the refresh policy wrote
+ * (lib/owed/messages.ts), as written, then the account and the template's own parts.
+ */
+export function PolicyEmail({ payload, children }: { payload: EmailPayload; children: ReactNode }) {
+  const account = payload.account_label?.trim();
+  return (
+    <EmailLayout preview={payload.message} heading={payload.title}>
+      <Paragraph>{payload.message}</Paragraph>
+      {account ? <Paragraph>Account: {account}</Paragraph> : null}
+      {children}
+    </EmailLayout>
   );
 }
 

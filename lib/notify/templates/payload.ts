@@ -7,7 +7,10 @@ export type EmailTemplate =
   | 'integration_token_expiring'
   | 'integration_restored';
 
-/** What an email_outbox row's `payload` holds (written by lib/refresh/record.ts). */
+/**
+ * What an email_outbox row's `payload` holds (lib/owed/owed-rows.ts): the title and message
+ * the policy wrote are the email's subject, heading and first paragraph, as written.
+ */
 export interface EmailPayload {
   provider: string;
   provider_name: string;
@@ -31,8 +34,8 @@ export const emailPayloadSchema: z.ZodType<EmailPayload> = z.object({
   provider: z.string().min(1),
   provider_name: z.string().trim().min(1),
   account_label: z.string().nullable().default(null),
-  title: z.string(),
-  message: z.string(),
+  title: z.string().trim().min(1),
+  message: z.string().trim().min(1),
   reason: z.string().nullable().default(null),
   action_url: z.url({ protocol: /^https?$/ }),
   expires_at: z.iso.datetime({ offset: true }).nullable().optional(),
@@ -40,12 +43,9 @@ export const emailPayloadSchema: z.ZodType<EmailPayload> = z.object({
 
 export interface TemplateProps {
   payload: EmailPayload;
-  /** The moment of rendering: relative wording ("expires in 3 days") is computed from it. */
-  now: Date;
 }
 
-/** One email: its subject line and its body component (the HTML; the text part is derived). */
+/** One email's body component (the HTML; the text part is derived). Its subject is the payload's title. */
 export interface TemplateDefinition {
-  subject: (props: TemplateProps) => string;
   Email: (props: TemplateProps) => React.ReactElement;
 }

@@ -18,7 +18,7 @@ export default async function MailboxEmailPage({ params }: { params: Promise<{ i
   if (!id.success) notFound();
   const row = await getOutboxRow(await getDb(), id.data);
   if (!row) notFound();
-  const rendered = await renderOutboxEmail(row.template, row.payload, row.created_at);
+  const rendered = await renderOutboxEmail(row.template, row.payload);
   return (
     <>
       <p>
