@@ -1,7 +1,7 @@
 import { emailPayloadSchema, isEmailTemplate, renderEmail } from './templates';
 import { operatorAlertPayloadSchema, renderOperatorAlert } from './templates/operator-alert';
 
-export type RenderedOutboxEmail =
+type RenderedOutboxEmail =
   | { ok: true; email: { subject: string; html: string; text: string } }
   | { ok: false; problem: string };
 

@@ -14,7 +14,7 @@ export const EXPIRY_STEPS = [
   { name: 'warning', key: 'warning', hoursLeft: 168, email: false },
 ] as const;
 
-export type ExpiryStep = (typeof EXPIRY_STEPS)[number];
+type ExpiryStep = (typeof EXPIRY_STEPS)[number];
 
 /** How soon a connection ends: `critical` under a day, `urgent` under 3 days, else `warning`. */
 export type ExpirySeverity = ExpiryStep['name'];
@@ -60,6 +60,6 @@ export function connectionEnd(
 }
 
 /** Whether the 5-minute refresh renews this connection's access token (a refresh token grant). */
-export function renewedByCron(row: { provider: string; has_refresh_token: boolean }, providers: Pick<ProviderRegistry, 'get'>): boolean {
+function renewedByCron(row: { provider: string; has_refresh_token: boolean }, providers: Pick<ProviderRegistry, 'get'>): boolean {
   return providers.get(row.provider)?.refreshGrant === 'refresh_token' && row.has_refresh_token;
 }

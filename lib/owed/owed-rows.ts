@@ -8,12 +8,12 @@ import { webhookEventFor, type WebhookEvent } from './webhook-events';
  * both write these with public.owe_messages, in the same statement as their own change.
  */
 
-export interface Recipient {
+interface Recipient {
   user_id: string;
   email: string;
 }
 
-export interface OwedRows {
+interface OwedRows {
   notifications: object[];
   emails: object[];
   webhooks: WebhookEvent[];

@@ -9,7 +9,7 @@ import type { ExpirySeverity } from './expiry';
  */
 
 export const WEBHOOK_EVENT_TYPES = ['integration.disconnected', 'integration.restored', 'integration.expiring'] as const;
-export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 const EVENT_FOR_NOTIFICATION: Partial<Record<NotificationType, WebhookEventType>> = {
   integration_disconnected: 'integration.disconnected',

@@ -51,7 +51,7 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: { access_type: 'offline', prompt: 'consent' },
     scopes: ['openid', 'email', 'profile'],
-    docsUrl: 'https://developers.google.com/identity/protocols/oauth2/web-server#offline',
+    // Where these facts come from: https://developers.google.com/identity/protocols/oauth2/web-server#offline
   },
 
   microsoft: {
@@ -80,7 +80,7 @@ export const builtinProviders = {
     offlineScopes: ['offline_access'],
     offlineAuthorizationParams: {},
     scopes: ['openid', 'profile', 'email', 'User.Read'],
-    docsUrl: 'https://learn.microsoft.com/en-us/entra/identity-platform/refresh-tokens',
+    // Where these facts come from: https://learn.microsoft.com/en-us/entra/identity-platform/refresh-tokens
   },
 
   slack: {
@@ -107,7 +107,7 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     scopes: ['users:read'],
-    docsUrl: 'https://docs.slack.dev/authentication/using-token-rotation',
+    // Where these facts come from: https://docs.slack.dev/authentication/using-token-rotation
   },
 
   github: {
@@ -137,8 +137,7 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     scopes: ['read:user'],
-    docsUrl:
-      'https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/refreshing-user-access-tokens',
+    // Where these facts come from: https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/refreshing-user-access-tokens
   },
 
   hubspot: {
@@ -165,7 +164,7 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     scopes: ['oauth'],
-    docsUrl: 'https://developers.hubspot.com/docs/api-reference/auth-oauth-v3/guide',
+    // Where these facts come from: https://developers.hubspot.com/docs/api-reference/auth-oauth-v3/guide
   },
 
   salesforce: {
@@ -194,8 +193,7 @@ export const builtinProviders = {
     offlineScopes: ['refresh_token'],
     offlineAuthorizationParams: {},
     scopes: ['api'],
-    docsUrl:
-      'https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_refresh_token_flow.htm',
+    // Where these facts come from: https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_refresh_token_flow.htm
   },
 
   notion: {
@@ -224,7 +222,7 @@ export const builtinProviders = {
     offlineAuthorizationParams: {},
     // Notion has no OAuth scopes; users pick the pages to share.
     scopes: [],
-    docsUrl: 'https://developers.notion.com/reference/refresh-a-token',
+    // Where these facts come from: https://developers.notion.com/reference/refresh-a-token
   },
 
   dropbox: {
@@ -251,7 +249,7 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: { token_access_type: 'offline' },
     scopes: ['account_info.read'],
-    docsUrl: 'https://dropbox.tech/developers/using-oauth-2-0-with-offline-access',
+    // Where these facts come from: https://dropbox.tech/developers/using-oauth-2-0-with-offline-access
   },
 
   facebook: {
@@ -280,7 +278,7 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     scopes: ['public_profile', 'email'],
-    docsUrl: 'https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived',
+    // Where these facts come from: https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived
   },
 
   instagram: {
@@ -309,8 +307,7 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     scopes: ['instagram_business_basic'],
-    docsUrl:
-      'https://developers.facebook.com/docs/instagram-platform/reference/refresh_access_token',
+    // Where these facts come from: https://developers.facebook.com/docs/instagram-platform/reference/refresh_access_token
   },
 
   linkedin: {
@@ -337,7 +334,7 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     scopes: ['openid', 'profile', 'email'],
-    docsUrl: 'https://learn.microsoft.com/en-us/linkedin/shared/authentication/programmatic-refresh-tokens',
+    // Where these facts come from: https://learn.microsoft.com/en-us/linkedin/shared/authentication/programmatic-refresh-tokens
   },
 
   tiktok: {
@@ -367,7 +364,7 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     scopes: ['user.info.basic'],
-    docsUrl: 'https://developers.tiktok.com/doc/oauth-user-access-token-management',
+    // Where these facts come from: https://developers.tiktok.com/doc/oauth-user-access-token-management
   },
 
   twitter: {
@@ -394,7 +391,7 @@ export const builtinProviders = {
     offlineScopes: ['offline.access'],
     offlineAuthorizationParams: {},
     scopes: ['tweet.read', 'users.read'],
-    docsUrl: 'https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code',
+    // Where these facts come from: https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code
   },
 
   xero: {
@@ -419,7 +416,7 @@ export const builtinProviders = {
     offlineScopes: ['offline_access'],
     offlineAuthorizationParams: {},
     scopes: ['openid', 'profile', 'email'],
-    docsUrl: 'https://developer.xero.com/faq/oauth2',
+    // Where these facts come from: https://developer.xero.com/faq/oauth2
   },
 
   quickbooks: {
@@ -447,8 +444,7 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     scopes: ['com.intuit.quickbooks.accounting'],
-    docsUrl:
-      'https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/faq',
+    // Where these facts come from: https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/faq
   },
 
   zoom: {
@@ -474,8 +470,7 @@ export const builtinProviders = {
     offlineAuthorizationParams: {},
     // Scopes are chosen on the Zoom app itself; the authorize request may omit them.
     scopes: [],
-    docsUrl:
-      'https://devsupport.zoom.us/hc/en-us/articles/360060332931-Extending-the-expiration-for-an-OAuth-access-token',
+    // Where these facts come from: https://devsupport.zoom.us/hc/en-us/articles/360060332931-Extending-the-expiration-for-an-OAuth-access-token
   },
 
   atlassian: {
@@ -506,7 +501,7 @@ export const builtinProviders = {
     // are not offline-specific.
     offlineAuthorizationParams: {},
     scopes: ['read:me'],
-    docsUrl: 'https://developer.atlassian.com/cloud/oauth/getting-started/refresh-tokens',
+    // Where these facts come from: https://developer.atlassian.com/cloud/oauth/getting-started/refresh-tokens
   },
 
   shopify: {
@@ -539,8 +534,7 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     scopes: ['read_products'],
-    docsUrl:
-      'https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens',
+    // Where these facts come from: https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens
   },
 
   airtable: {
@@ -567,7 +561,7 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     scopes: ['data.records:read', 'schema.bases:read'],
-    docsUrl: 'https://airtable.com/developers/web/api/oauth-reference',
+    // Where these facts come from: https://airtable.com/developers/web/api/oauth-reference
   },
 
   discord: {
@@ -592,7 +586,7 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     scopes: ['identify'],
-    docsUrl: 'https://discord.com/developers/docs/topics/oauth2',
+    // Where these facts come from: https://discord.com/developers/docs/topics/oauth2
   },
 } as const satisfies Record<string, BuiltinProviderProfile>;
 

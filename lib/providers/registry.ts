@@ -59,7 +59,6 @@ function newProfile(entry: ProvidersFileEntry): Record<string, unknown> {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     scopes: entry.scopes ?? [],
-    docsUrl: null,
   };
 }
 

@@ -80,8 +80,6 @@ export const providerProfileSchema = z.object({
   offlineAuthorizationParams: z.record(z.string().min(1), z.string()),
   /** Default scopes requested on connect, if the host app does not choose its own. */
   scopes: z.array(z.string().min(1)),
-  /** Where the facts above come from; null for operator-defined providers without one. */
-  docsUrl: z.url().nullable(),
 });
 
 export type ProviderProfile = z.infer<typeof providerProfileSchema>;

@@ -13,7 +13,7 @@ import { describeDatabaseError } from '../db/errors';
 
 const LAST = EXPIRY_STEPS[0];
 
-export interface LastStepCounts {
+interface LastStepCounts {
   warned: number;
   notificationsCreated: number;
   emailsQueued: number;

@@ -134,7 +134,7 @@ export async function callTokenEndpoint(input: CallInput, options: CallOptions):
 }
 
 /** The error, or a plain copy of it with the given secrets (and their URL encodings) blanked out. */
-export function redacted(error: unknown, secrets: (string | null)[]): unknown {
+function redacted(error: unknown, secrets: (string | null)[]): unknown {
   if (!(error instanceof Error)) return error;
   const hidden = secrets.filter((value): value is string => Boolean(value)).flatMap((value) => [value, encodeURIComponent(value)]);
   const leaks = (text: string | undefined) => text !== undefined && hidden.some((value) => text.includes(value));

@@ -3,7 +3,7 @@ import type { EmailPayload } from './payload';
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
 
 /** "25 Nov 2026": no locale data involved, so every runtime writes the same. */
-export function formatUtcDay(date: Date): string {
+function formatUtcDay(date: Date): string {
   return `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
 }
 

@@ -10,7 +10,7 @@ export const operatorAlertPayloadSchema = z.object({
   provider: z.string().nullable().optional(),
 });
 
-export type OperatorAlertPayload = z.infer<typeof operatorAlertPayloadSchema>;
+type OperatorAlertPayload = z.infer<typeof operatorAlertPayloadSchema>;
 
 function OperatorAlertEmail({ payload }: { payload: OperatorAlertPayload }) {
   return (
