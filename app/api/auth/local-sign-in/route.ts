@@ -6,7 +6,7 @@ import { findUserIdByEmail } from '@/lib/db/users';
 import { getKeyRing } from '@/lib/runtime';
 import { createLocalSession, LOCAL_SESSION_COOKIE, LOCAL_SESSION_TTL_SECONDS } from '@/lib/auth/local-session';
 import { localSignInAllowed } from '@/lib/local-auth';
-import { isSameOrigin } from '@/app/_server/same-origin';
+import { isSameOrigin } from '@/lib/auth/same-origin';
 import { readFormBody } from '@/lib/http/read-body';
 
 export const dynamic = 'force-dynamic';
