@@ -55,6 +55,8 @@ export interface UserRouteSpec<P extends Schema | undefined, Q extends Schema | 
   body?: B;
   /** Checked against the `orgId` route param; needs a `params` schema that yields it. */
   role?: RequiredRole;
+  /** A member without the role gets 404 too, as a stranger does (the webhook routes' contract). */
+  hideFromMembers?: boolean;
   /** Also answer without a session (sign-out): the handler's user is then null. */
   anonymous?: A;
 }
@@ -129,7 +131,10 @@ export function createWithUser(deps: () => Promise<WithUserDeps> | WithUserDeps)
           if (typeof orgId !== 'string') throw new Error('withUser: a role needs an orgId param');
           const role = user ? await resolved.organizationRole(user.id, orgId) : null;
           if (!role) return json(404, { error: 'Not found' });
-          if (!ROLES[spec.role].includes(role)) return json(403, { error: 'Forbidden', message: `Needs the ${spec.role} role in this organization` });
+          if (!ROLES[spec.role].includes(role)) {
+            if (spec.hideFromMembers) return json(404, { error: 'Not found' });
+            return json(403, { error: 'Forbidden', message: `Needs the ${spec.role} role in this organization` });
+          }
         }
         let body: unknown;
         if (spec.body) {

@@ -92,6 +92,15 @@ describe('withUser', () => {
     expect((await wrapper(alice, { [ORG]: 'member' })({ params, role: 'member' }, handler)(new Request('http://app.test/api/x'), orgParams)).status).toBe(200);
   });
 
+  it('answers 404 to a member without the role when the route hides the organization from members', async () => {
+    const response = await wrapper(alice, { [ORG]: 'member' })({ params, role: 'manager', hideFromMembers: true }, async () => ({ ok: true }))(
+      new Request('http://app.test/api/x'),
+      orgParams,
+    );
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ error: 'Not found' });
+  });
+
   it('maps typed errors to statuses, and anything else to a 500 without its message or stack', async () => {
     const throwing = (error: Error) => wrapper(alice)({}, async () => Promise.reject(error))(new Request('http://app.test/api/x'), noParams);
     const input = await throwing(new UserInputError('url', 'must be public'));

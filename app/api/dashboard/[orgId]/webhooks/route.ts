@@ -11,12 +11,12 @@ export const dynamic = 'force-dynamic';
 const params = z.object({ orgId: z.uuid('must be an organization id (uuid)') });
 
 /** The organization's webhook endpoints (owners and admins), without secrets. */
-export const GET = withUser({ params, role: 'manager' }, async ({ params: { orgId } }) => ({
+export const GET = withUser({ params, role: 'manager', hideFromMembers: true }, async ({ params: { orgId } }) => ({
   endpoints: await listWebhookEndpoints(await getDb(), orgId),
 }));
 
 /** Adds an endpoint; the answer carries its signing secret, shown this once (a limit reached answers 409). */
-export const POST = withUser({ params, role: 'manager', body: webhookEndpointInputSchema }, async ({ user, params: { orgId }, body }) => {
+export const POST = withUser({ params, role: 'manager', hideFromMembers: true, body: webhookEndpointInputSchema }, async ({ user, params: { orgId }, body }) => {
   // Deliveries never reach private networks (lib/notify/deps.ts): say so now, not at the first delivery.
   const problem = productionDestinationProblem(body.url);
   if (problem) throw new UserInputError('url', problem);

@@ -9,7 +9,7 @@ export const dynamic = 'force-dynamic';
 
 const params = z.object({ orgId: z.uuid('must be an organization id (uuid)'), endpointId: z.uuid('must be an endpoint id (uuid)') });
 
-export const DELETE = withUser({ params, role: 'manager' }, async ({ user, params: { orgId, endpointId } }) => {
+export const DELETE = withUser({ params, role: 'manager', hideFromMembers: true }, async ({ user, params: { orgId, endpointId } }) => {
   if (!(await deleteWebhookEndpoint(await getDb(), orgId, endpointId, userActor(user.id)))) throw new NotFoundError('endpointId');
   return { ok: true, id: endpointId };
 });
