@@ -1,6 +1,7 @@
 import { notFound, redirect } from 'next/navigation';
 import { getEnv } from '@/lib/env';
 import { getDb } from '@/lib/db';
+import { listTroubleGroups } from '@/lib/db/integrations';
 import { listOperatorAlerts } from '@/lib/notify/outbox-queries';
 import { isOperator } from '@/lib/auth/operators';
 import { getCurrentUser } from '../_server/current-user';
@@ -14,11 +15,7 @@ export default async function AdminPage() {
   const db = await getDb();
   if (!(await isOperator(db, user.id, getEnv().OPERATOR_EMAILS))) notFound();
   const alerts = await listOperatorAlerts(db);
-  const failing = await db.query<{ provider: string; status: string; auth: number; transient: number; n: number }>(
-    `select provider, status, sum(consecutive_failures)::int as auth, sum(consecutive_transient_failures)::int as transient, count(*)::int as n
-     from public.integrations where consecutive_failures > 0 or consecutive_transient_failures > 0 or status <> 'connected'
-     group by provider, status order by n desc`,
-  );
+  const failing = await listTroubleGroups(db);
   return (
     <>
       <h1>Operator alerts</h1>

@@ -1,6 +1,7 @@
 import { redirect } from 'next/navigation';
 import { getEnv } from '@/lib/env';
 import { getDb } from '@/lib/db';
+import { listSignInChoices } from '@/lib/db/users';
 import { localSignInAllowed } from '@/lib/local-auth';
 import { getCurrentUser } from '../_server/current-user';
 
@@ -24,10 +25,7 @@ export default async function SignInPage() {
     );
   }
   const db = await getDb();
-  const users = await db.query<{ email: string; connections: number }>(
-    `select u.email, (select count(*)::int from public.integrations i where i.user_id = u.id) as connections
-     from auth.users u order by connections desc, u.email limit 20`,
-  );
+  const users = await listSignInChoices(db);
   return (
     <div className="card">
       <h1>Sign in</h1>

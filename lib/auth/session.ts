@@ -1,6 +1,7 @@
 import type { Env } from '../env';
 import type { KeyRing } from '../crypto/key-ring';
 import type { Queryable } from '../db/client';
+import { findUserById } from '../db/users';
 import { LOCAL_SESSION_COOKIE, readLocalSession } from './local-session';
 import { localSignInAllowed, type LocalAuthEnv } from '../local-auth';
 import { sessionCookieAccessToken, verifySupabaseAccessToken } from './supabase-session';
@@ -43,7 +44,7 @@ export async function resolveSessionUser(input: SessionInput, deps: SessionDeps)
     const cookie = input.cookies.find((c) => c.name === LOCAL_SESSION_COOKIE)?.value;
     const userId = readLocalSession(deps.keyRing, cookie);
     if (userId) {
-      const [user] = await deps.db.query<{ id: string; email: string }>(`select id, email from auth.users where id = $1`, [userId]);
+      const user = await findUserById(deps.db, userId);
       if (user) return { ...user, via: 'local' };
     }
   }

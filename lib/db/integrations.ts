@@ -42,3 +42,46 @@ export async function loadRecipients(db: Queryable, integrationId: string): Prom
   const [row] = await db.query<{ recipients: { user_id: string; email: string }[] }>(`select public.integration_recipients($1) as recipients`, [integrationId]);
   return row?.recipients ?? [];
 }
+
+/** The integration's token_version now: a refresh that lost a rotation race compares it with the one it claimed. */
+export async function currentTokenVersion(db: Queryable, integrationId: string): Promise<number | null> {
+  const [row] = await db.query<{ token_version: number }>(`select token_version from public.integrations where id = $1`, [integrationId]);
+  return row?.token_version ?? null;
+}
+
+/** What the reconnect page shows of one integration. Run it inside `asUser`: RLS hides other people's. */
+export interface ReconnectView {
+  provider: string;
+  account_label: string | null;
+  status: string;
+  disconnect_reason: string | null;
+  last_error_code: string | null;
+  expires_at: Date | null;
+  [key: string]: unknown;
+}
+
+export async function findReconnectView(tx: Queryable, integrationId: string): Promise<ReconnectView | null> {
+  const [row] = await tx.query<ReconnectView>(
+    `select provider, account_label, status, disconnect_reason, last_error_code, expires_at from public.integrations where id = $1`,
+    [integrationId],
+  );
+  return row ?? null;
+}
+
+/** Connections failing or not connected, grouped by provider and status: the operator page's overview (all users). */
+export interface TroubleGroup {
+  provider: string;
+  status: string;
+  auth: number;
+  transient: number;
+  n: number;
+  [key: string]: unknown;
+}
+
+export function listTroubleGroups(db: Queryable): Promise<TroubleGroup[]> {
+  return db.query<TroubleGroup>(
+    `select provider, status, sum(consecutive_failures)::int as auth, sum(consecutive_transient_failures)::int as transient, count(*)::int as n
+     from public.integrations where consecutive_failures > 0 or consecutive_transient_failures > 0 or status <> 'connected'
+     group by provider, status order by n desc`,
+  );
+}

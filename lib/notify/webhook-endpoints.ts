@@ -133,12 +133,3 @@ export async function deleteWebhookEndpoint(db: Db, organizationId: string, id: 
     return true;
   });
 }
-
-/** Whether the user may manage this organization's webhooks (owners and admins). */
-export async function canManageWebhooks(db: Queryable, organizationId: string, userId: string): Promise<boolean> {
-  const rows = await db.query(
-    `select 1 from public.organization_members where organization_id = $1 and user_id = $2 and role in ('owner', 'admin')`,
-    [organizationId, userId],
-  );
-  return rows.length > 0;
-}

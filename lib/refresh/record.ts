@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/client';
 import { databaseFailure } from '../db/errors';
 import { KeyRing, tokenContext } from '../crypto/key-ring';
-import { owedRows } from '../owed/owed-rows';
+import { owedRows, type OwedRows } from '../owed/owed-rows';
 import { loadRecipients } from '../db/integrations';
 import type { ClaimedIntegration } from './claim';
 import type { PolicyDecision } from './policy';
@@ -26,6 +26,58 @@ export interface LogEntry {
   durationMs: number;
   attempts: number;
   metadata: Record<string, unknown>;
+}
+
+/** The `log` of a payload: one token_refresh_logs row (public.insert_refresh_log reads it). */
+export interface RefreshLogJson {
+  provider: string;
+  trigger: LogEntry['trigger'];
+  outcome: LogEntry['outcome'];
+  error_code: string | null;
+  http_status: number | null;
+  duration_ms: number;
+  attempts: number;
+  metadata: Record<string, unknown>;
+}
+
+/** New tokens, sealed; an absent key leaves that column as it is. */
+export interface RefreshTokensJson {
+  access_token_encrypted: string;
+  refresh_token_encrypted?: string;
+  token_key_id: string;
+  expires_at: string | null;
+  refresh_token_expires_at?: string;
+  scopes?: string[];
+}
+
+/** The policy's new state; an absent key leaves that column as it is. */
+export interface RefreshStateJson {
+  status: string;
+  consecutive_failures: number;
+  consecutive_transient_failures: number;
+  last_failure_at?: string | null;
+  last_error_code: string | null;
+  last_error: string | null;
+  disconnect_reason: string | null;
+  refresh_due_at?: string | null;
+}
+
+/**
+ * Every field public.record_refresh_result (and record_refresh_results, per element) reads:
+ * the one shape a refresh result takes on its way to the database. Timestamps are ISO strings.
+ */
+export interface RefreshResultPayload {
+  integration_id: string;
+  /** The token_version the claim saw: the compare-and-swap. */
+  expected_version: number;
+  lease_owner: string;
+  now: string;
+  tokens: RefreshTokensJson | null;
+  state: RefreshStateJson | null;
+  log: RefreshLogJson;
+  notifications: OwedRows['notifications'];
+  emails: OwedRows['emails'];
+  webhooks: OwedRows['webhooks'];
 }
 
 export interface NewTokens {
@@ -59,7 +111,7 @@ export async function recordResult(
 ): Promise<RecordedCounts | null> {
   const { integration, decision, newTokens, keyRing, now } = input;
   const id = integration.id;
-  const tokens = newTokens && {
+  const tokens: RefreshTokensJson | null = newTokens && {
     access_token_encrypted: keyRing.encrypt(newTokens.tokens.accessToken, tokenContext.access(id)),
     // A response without a refresh token keeps the stored one: the key is left out.
     ...(newTokens.tokens.refreshToken
@@ -74,7 +126,7 @@ export async function recordResult(
     ...(newTokens.refreshTokenExpiresAt ? { refresh_token_expires_at: newTokens.refreshTokenExpiresAt.toISOString() } : {}),
     ...(newTokens.tokens.scopes ? { scopes: newTokens.tokens.scopes } : {}),
   };
-  const state = decision.state && {
+  const state: RefreshStateJson | null = decision.state && {
     status: decision.state.status,
     consecutive_failures: decision.state.consecutiveFailures,
     consecutive_transient_failures: decision.state.consecutiveTransientFailures,
@@ -105,7 +157,7 @@ export async function recordResult(
     errorCode: input.log.errorCode,
   });
 
-  const payload = {
+  const payload: RefreshResultPayload = {
     integration_id: id,
     expected_version: integration.token_version,
     lease_owner: input.leaseOwner,
@@ -113,12 +165,14 @@ export async function recordResult(
     tokens,
     state,
     log: logJson(input.log),
-    ...owed,
+    notifications: owed.notifications,
+    emails: owed.emails,
+    webhooks: owed.webhooks,
   };
   return input.writer ? input.writer.write(payload) : writeOne(db, payload);
 }
 
-async function writeOne(db: Queryable, payload: object): Promise<RecordedCounts | null> {
+async function writeOne(db: Queryable, payload: RefreshResultPayload): Promise<RecordedCounts | null> {
   const [row] = await db.query<{ recorded: RecordedCounts | null }>(`select public.record_refresh_result($1::jsonb) as recorded`, [
     JSON.stringify(payload),
   ]);
@@ -144,7 +198,7 @@ export class ResultWriter {
     private readonly maxWaitMs = 5,
   ) {}
 
-  write(payload: object): Promise<RecordedCounts | null> {
+  write(payload: RefreshResultPayload): Promise<RecordedCounts | null> {
     return new Promise((resolve, reject) => {
       this.pending.push({ payload, resolve, reject });
       if (this.pending.length >= this.maxBatch) this.flush();
@@ -183,7 +237,7 @@ export class ResultWriter {
 }
 
 interface PendingWrite {
-  payload: object;
+  payload: RefreshResultPayload;
   resolve: (value: RecordedCounts | null) => void;
   reject: (error: unknown) => void;
 }
@@ -194,6 +248,7 @@ interface PendingWrite {
  * also clears the call mark, since that call's outcome is now known.
  */
 export async function recordSkip(db: Queryable, input: { integrationId: string; leaseOwner: string; now: Date; log: LogEntry }): Promise<void> {
+  // The log row through public.insert_refresh_log, as record_refresh_result writes it.
   await db.query(
     `with released as (
        update public.integrations
@@ -201,16 +256,12 @@ export async function recordSkip(db: Queryable, input: { integrationId: string; 
            provider_called_at = case when (($3::jsonb)->>'attempts')::int > 0 then null else provider_called_at end
        where id = $1 and lease_owner = $2
      )
-     insert into public.token_refresh_logs
-       (integration_id, provider, trigger, outcome, error_code, http_status, duration_ms, attempts, metadata, created_at)
-     select $1, l->>'provider', l->>'trigger', l->>'outcome', l->>'error_code', (l->>'http_status')::int,
-            (l->>'duration_ms')::int, (l->>'attempts')::int, coalesce(l->'metadata', '{}'::jsonb), $4::timestamptz
-     from (select $3::jsonb as l) as log_row`,
+     select public.insert_refresh_log($1, $4::timestamptz, $3::jsonb)`,
     [input.integrationId, input.leaseOwner, JSON.stringify(logJson(input.log)), input.now.toISOString()],
   );
 }
 
-function logJson(log: LogEntry) {
+function logJson(log: LogEntry): RefreshLogJson {
   return {
     provider: log.provider,
     trigger: log.trigger,

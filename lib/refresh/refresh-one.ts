@@ -1,4 +1,5 @@
 import type { Db } from '../db/client';
+import { currentTokenVersion } from '../db/integrations';
 import { KeyRing, TokenDecryptionError, tokenContext } from '../crypto/key-ring';
 import type { ProviderRegistry } from '../providers/registry';
 import type { ResolvedProvider } from '../providers/schema';
@@ -138,11 +139,8 @@ export async function recordCall(
   const now = deps.now();
   // invalid_grant after another worker already rotated the token is their success, not our failure.
   if (outcome.type === 'invalid_grant' && attempts > 0) {
-    const [current] = await deps.db.query<{ token_version: number }>(
-      `select token_version from public.integrations where id = $1`,
-      [integration.id],
-    );
-    if (current && current.token_version !== integration.token_version) {
+    const current = await currentTokenVersion(deps.db, integration.id);
+    if (current !== null && current !== integration.token_version) {
       return skip(deps, integration, context, started, attempts, 'refreshed_by_another_worker');
     }
   }

@@ -2,8 +2,7 @@ import { z } from 'zod';
 import { getDb } from '@/lib/db';
 import { asUser } from '@/lib/db/user-context';
 import { listNotifications } from '@/lib/notify/notifications';
-import { requireApiUser } from '@/app/_server/current-user';
-import { badRequest } from '@/app/_server/responses';
+import { withUser } from '@/app/_server/with-user';
 
 export const dynamic = 'force-dynamic';
 
@@ -14,23 +13,15 @@ const query = z.strictObject({
 });
 
 /** The signed-in user's notifications, unread first, newest first; with the unread count. */
-export async function GET(request: Request) {
-  const user = await requireApiUser(request, { mutation: false });
-  if (user instanceof Response) return user;
-  const parsed = query.safeParse(Object.fromEntries(new URL(request.url).searchParams));
-  if (!parsed.success) return badRequest(parsed.error);
-  const { limit, offset, unread } = parsed.data;
+export const GET = withUser({ query }, async ({ user, query: { limit, offset, unread } }) => {
   const page = await asUser(await getDb(), user.id, (tx) => listNotifications(tx, { limit, offset, unreadOnly: unread === 'true' }));
   const nextOffset = offset + page.notifications.length;
-  return Response.json(
-    {
-      notifications: page.notifications,
-      unread_count: page.unreadCount,
-      total_count: page.totalCount,
-      limit,
-      offset,
-      next_offset: nextOffset < (unread === 'true' ? page.unreadCount : page.totalCount) ? nextOffset : null,
-    },
-    { headers: { 'cache-control': 'no-store' } },
-  );
-}
+  return {
+    notifications: page.notifications,
+    unread_count: page.unreadCount,
+    total_count: page.totalCount,
+    limit,
+    offset,
+    next_offset: nextOffset < (unread === 'true' ? page.unreadCount : page.totalCount) ? nextOffset : null,
+  };
+});

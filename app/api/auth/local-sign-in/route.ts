@@ -2,10 +2,11 @@ import { NextResponse } from 'next/server';
 import { z } from 'zod';
 import { getEnv } from '@/lib/env';
 import { getDb } from '@/lib/db';
+import { findUserIdByEmail } from '@/lib/db/users';
 import { getKeyRing } from '@/lib/runtime';
 import { createLocalSession, LOCAL_SESSION_COOKIE, LOCAL_SESSION_TTL_SECONDS } from '@/lib/auth/local-session';
 import { localSignInAllowed } from '@/lib/local-auth';
-import { isSameOrigin } from '@/app/_server/same-origin';
+import { isSameOrigin } from '@/lib/auth/same-origin';
 import { readFormBody } from '@/lib/http/read-body';
 
 export const dynamic = 'force-dynamic';
@@ -30,13 +31,13 @@ export async function POST(request: Request) {
     return NextResponse.json({ error: 'Invalid sign-in', field: 'email', message: parsed.error.issues[0]?.message }, { status: 400 });
   }
   const db = await getDb();
-  const [user] = await db.query<{ id: string }>(`select id from auth.users where lower(email) = lower($1)`, [parsed.data.email]);
-  if (!user) {
+  const userId = await findUserIdByEmail(db, parsed.data.email);
+  if (!userId) {
     return NextResponse.json({ error: 'No such user', field: 'email' }, { status: 400 });
   }
   // Relative: the browser stays on the host it used (request.url may name another, e.g. in next dev).
   const response = new NextResponse(null, { status: 303, headers: { location: '/' } });
-  response.cookies.set(LOCAL_SESSION_COOKIE, createLocalSession(getKeyRing(), user.id), {
+  response.cookies.set(LOCAL_SESSION_COOKIE, createLocalSession(getKeyRing(), userId), {
     httpOnly: true,
     sameSite: 'lax',
     path: '/',

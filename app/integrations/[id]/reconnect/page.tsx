@@ -2,20 +2,11 @@ import { notFound, redirect } from 'next/navigation';
 import { z } from 'zod';
 import { getDb } from '@/lib/db';
 import { asUser } from '@/lib/db/user-context';
+import { findReconnectView } from '@/lib/db/integrations';
 import { getProviders } from '@/lib/runtime';
 import { getCurrentUser } from '@/app/_server/current-user';
 
 export const dynamic = 'force-dynamic';
-
-interface Row {
-  provider: string;
-  account_label: string | null;
-  status: string;
-  disconnect_reason: string | null;
-  last_error_code: string | null;
-  expires_at: Date | null;
-  [key: string]: unknown;
-}
 
 /**
  * Where the reconnect links of notifications and emails land (unless RECONNECT_URL_TEMPLATE
@@ -26,12 +17,7 @@ export default async function ReconnectPage({ params }: { params: Promise<{ id: 
   if (!user) redirect('/sign-in');
   const id = z.uuid().safeParse((await params).id);
   if (!id.success) notFound();
-  const [row] = await asUser(await getDb(), user.id, (tx) =>
-    tx.query<Row>(
-      `select provider, account_label, status, disconnect_reason, last_error_code, expires_at from public.integrations where id = $1`,
-      [id.data],
-    ),
-  );
+  const row = await asUser(await getDb(), user.id, (tx) => findReconnectView(tx, id.data));
   if (!row) notFound(); // not theirs (RLS) or gone
   const name = getProviders().get(row.provider)?.name ?? row.provider;
   return (

@@ -9,7 +9,8 @@ export function isSameOrigin(request: Request): boolean {
   if (!source) return false;
   try {
     return new URL(source).host === host;
-  } catch {
-    return false;
+  } catch (error) {
+    if (error instanceof TypeError) return false; // not a URL: not our origin
+    throw error;
   }
 }
