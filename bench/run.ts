@@ -1,7 +1,7 @@
 export {};
 
 /**
- * `npm run bench`: every benchmark, one JSON object per line on stdout (CONTRACTS §8).
+ * `npm run bench`: every benchmark, one JSON object per line on stdout (docs/contracts.md §8).
  * `npm run bench -- import-rate` runs only the named ones. Sizes can be changed for experiments:
  * BENCH_REFRESH_ROWS, BENCH_REFRESH_CONCURRENCY, BENCH_TOKEN_LATENCY_MS, BENCH_DB_POOL
  * (refresh-throughput), BENCH_ROUND_TRIP_ROWS, BENCH_CLAIM_SIZES, BENCH_CLAIM_RUNS,

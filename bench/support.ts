@@ -12,7 +12,7 @@ export interface BenchLine {
   [extra: string]: unknown;
 }
 
-/** One JSON object per line on stdout (CONTRACTS §8); everything else goes to stderr. */
+/** One JSON object per line on stdout (docs/contracts.md §8); everything else goes to stderr. */
 export function report(line: BenchLine): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { localAuthRefusals } from './local-auth';
 
 /**
- * Configuration (CONTRACTS §2), parsed once with zod. A wrong value stops start-up with
+ * Configuration (docs/contracts.md §2), parsed once with zod. A wrong value stops start-up with
  * a message naming the variable; secrets are never echoed back in that message.
  */
 

@@ -17,7 +17,7 @@ import { ExpiryCheckInterruptedError, runCheckExpiring } from '../refresh/check-
 import { refreshStats } from '../refresh/stats';
 
 /**
- * The operator CLI (CONTRACTS §1). With --json every command prints exactly one JSON
+ * The operator CLI (docs/contracts.md §1). With --json every command prints exactly one JSON
  * document on stdout, errors included; progress and logs go to stderr.
  */
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * One entry of an import file (CONTRACTS §1). Strict: an unknown key is refused rather than
+ * One entry of an import file (docs/contracts.md §1). Strict: an unknown key is refused rather than
  * ignored, because a misspelt "refresh_tokn" would otherwise import a connection that
  * cannot refresh.
  */

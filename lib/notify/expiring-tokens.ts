@@ -6,7 +6,7 @@ import { connectionEnd, expiryPhrase, severityFor, type ExpirySeverity } from '.
 export type { ExpirySeverity } from '../owed/expiry';
 
 /**
- * The expiring-tokens view for dashboards (CONTRACTS §3): an organization's connected
+ * The expiring-tokens view for dashboards (docs/contracts.md §3): an organization's connected
  * integrations that stop working within `days` unless someone acts. That is when the
  * refresh token ends, or, for a token the 5-minute refresh cannot renew (no refresh token,
  * or a long-lived token renewed by exchange), when the access token ends. Ordinary

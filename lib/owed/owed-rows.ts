@@ -13,7 +13,7 @@ interface Recipient {
   email: string;
 }
 
-interface OwedRows {
+export interface OwedRows {
   notifications: object[];
   emails: object[];
   webhooks: WebhookEvent[];

@@ -3,7 +3,7 @@ import type { NotificationType } from './messages';
 import type { ExpirySeverity } from './expiry';
 
 /**
- * The events host apps receive (CONTRACTS §7), in the Standard Webhooks payload shape
+ * The events host apps receive (docs/contracts.md §7), in the Standard Webhooks payload shape
  * `{ type, timestamp, data }`. The message id is derived from the business event, so a
  * retried delivery carries the same `webhook-id` and receivers can deduplicate.
  */

@@ -5,7 +5,7 @@ import { entryFor } from './normalisers/types';
 import { clientAuthSchema, providerIdSchema, urlTemplateSchema } from './schema';
 
 /**
- * The operator's providers file (`TOKENWARDEN_PROVIDERS_FILE`, CONTRACTS §2):
+ * The operator's providers file (`TOKENWARDEN_PROVIDERS_FILE`, docs/contracts.md §2):
  * `{ "providers": [ { "id", "name", "tokenUrl", "clientId", "clientSecret", "clientAuth",
  * "authorizationUrl"?, "scopes"?, "healthCheckUrl"?, "rotatesRefreshTokens"?,
  * "refreshGraceSeconds"? } ] }`.

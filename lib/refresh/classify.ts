@@ -106,7 +106,7 @@ function fallbackForStatus(status: number): FailureType {
 
 function classifyStatus(status: number, failure: WireFailure, retryAfterSeconds?: number): Outcome {
   // A 401/403 is the provider refusing, whatever its body looks like (a bare "Unauthorized"
-  // text is not an outage): auth trouble (CONTRACTS §5), before the non-JSON rule below.
+  // text is not an outage): auth trouble (docs/contracts.md §5), before the non-JSON rule below.
   if (status === 401 || status === 403) {
     return { type: 'auth', code: `http_${status}`, message: `The provider refused the refresh (${status})`, httpStatus: status };
   }

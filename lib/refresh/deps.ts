@@ -43,7 +43,7 @@ export function createRefreshDeps(input: {
 
 export type PassSettings = Pick<PassOptions, 'concurrency' | 'providerConcurrency' | 'timeBudgetMs' | 'thresholdMinutes'>;
 
-/** Pass settings from the environment (CONTRACTS §2). */
+/** Pass settings from the environment (docs/contracts.md §2). */
 export function passSettingsFrom(
   env: Pick<Env, 'REFRESH_CONCURRENCY' | 'REFRESH_PROVIDER_CONCURRENCY' | 'REFRESH_TIME_BUDGET_SECONDS' | 'REFRESH_THRESHOLD_MINUTES'>,
 ): PassSettings {

@@ -6,7 +6,7 @@ import { REFRESH_POLICY } from './policy-numbers';
 import { accessTokenLifetime } from '../providers/lifetime';
 
 /**
- * The library API for host code (CONTRACTS §7): a usable access token now, refreshing on
+ * The library API for host code (docs/contracts.md §7): a usable access token now, refreshing on
  * demand under the same claim as the cron, so the two never refresh one connection twice.
  */
 

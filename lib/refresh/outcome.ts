@@ -57,7 +57,7 @@ export type Outcome =
 
 export type OutcomeType = Outcome['type'];
 
-/** The `outcome` column and summary value (CONTRACTS §3) of each outcome type. */
+/** The `outcome` column and summary value (docs/contracts.md §3) of each outcome type. */
 export const LOGGED_OUTCOME = {
   refreshed: 'refreshed',
   transient: 'transient_failure',

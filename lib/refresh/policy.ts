@@ -5,7 +5,7 @@ import { disconnectedMessage, rateLimitMessage, restoredMessage, warningMessage,
 export type { NotificationType, OwedMessage } from '../owed/messages';
 
 /**
- * The failure policy of CONTRACTS §5 as a pure state machine: an outcome and a connection's
+ * The failure policy of docs/contracts.md §5 as a pure state machine: an outcome and a connection's
  * counters in, the next state and the messages owed out. Recipients and delivery are not
  * its business; it names the event, the wording and the deduplication key.
  */

@@ -10,7 +10,7 @@ import { createTestDatabase, postgresAnswers, type TestDatabase } from '../suppo
 import { insertIntegration, insertOrganization, insertUser, testKeyRing } from '../support/fixtures';
 
 /**
- * The retention job (CONTRACTS §3 cleanup route, §1 `cleanup`): refresh logs older than 30
+ * The retention job (docs/contracts.md §3 cleanup route, §1 `cleanup`): refresh logs older than 30
  * days go; delivered (and deliberately skipped) outbox rows older than 30 days go; failed,
  * dead-lettered and pending rows stay whatever their age.
  */

@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { insertIntegration, insertUser, testKeyRing } from '../support/fixtures';
 
 /**
- * "At most one email per user, integration and type in 24 hours" (CONTRACTS §5), enforced by
+ * "At most one email per user, integration and type in 24 hours" (docs/contracts.md §5), enforced by
  * public.queue_owed_messages on a real PostgreSQL with the caller's clock: a throttled email
  * is still written, as `skipped` with throttled = true, and is not counted as queued.
  */

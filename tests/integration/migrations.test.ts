@@ -53,7 +53,7 @@ describe.each(engines)('migrations on %s', (engine) => {
     );
   });
 
-  it('runs the operator queries of CONTRACTS §4 unchanged', async ({ skip }) => {
+  it('runs the operator queries of docs/contracts.md §4 unchanged', async ({ skip }) => {
     if (engine === 'postgres' && !(await postgresAnswers())) skip('no PostgreSQL server here');
     const { db } = await fresh(engine);
     await migrate(db);

@@ -7,7 +7,7 @@ import { insertUser } from '../support/fixtures';
 import { createRefreshHarness, type RefreshHarness } from '../support/refresh-harness';
 
 /**
- * A provider's bad hour (CONTRACTS §5): transient failures never disconnect anyone, users
+ * A provider's bad hour (docs/contracts.md §5): transient failures never disconnect anyone, users
  * hear once per streak (in-app, at the 5th pass), and the operators — not the users — get
  * one alert per provider per day. Configuration failures likewise reach only operators.
  */
@@ -114,7 +114,7 @@ describe('a provider outage of an hour', () => {
     expect(outbox[0]).toMatchObject({ to_email: 'ops@example.com', template: 'operator_alert', status: 'pending', user_id: null });
     expect(outbox[0]!.operator_alert_id).not.toBeNull();
 
-    // The operators' query of CONTRACTS §4 sees the whole streak.
+    // The operators' query of docs/contracts.md §4 sees the whole streak.
     const failing = await h.t.db.query(
       `SELECT provider, status, consecutive_failures, consecutive_transient_failures,
               last_failure_at, disconnect_reason

@@ -5,7 +5,7 @@ import { insertOrganization, insertUser } from '../support/fixtures';
 import { createRefreshHarness, type RefreshHarness } from '../support/refresh-harness';
 
 /**
- * Who hears about a connection (CONTRACTS §5, "tells the right people once"): its own user
+ * Who hears about a connection (docs/contracts.md §5, "tells the right people once"): its own user
  * and, for an organization's connection, the owners, admins and members allowed to manage
  * integrations — each person once, however many of those roles they hold, and each event
  * once, however often it is recorded.

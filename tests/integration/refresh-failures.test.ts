@@ -7,7 +7,7 @@ import { responses, startFaultProvider, type FaultProvider, type FaultResponse }
 import { createRefreshHarness, type IntegrationRow, type RefreshHarness, type SeedValues } from '../support/refresh-harness';
 
 /**
- * The failure policy (CONTRACTS §5) end to end: a real database, the real engine, and a
+ * The failure policy (docs/contracts.md §5) end to end: a real database, the real engine, and a
  * scriptable token endpoint that answers like providers do when things go wrong. Every case
  * checks the connection row, the pass summary, the log row of each pass and what people hear.
  */

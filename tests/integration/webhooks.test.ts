@@ -20,7 +20,7 @@ import { createRefreshHarness, instantSleep, type RefreshHarness } from '../supp
 import { startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from '../support/webhook-receiver';
 
 /**
- * Webhooks to host applications (CONTRACTS §7) end to end: the refresh engine queues a
+ * Webhooks to host applications (docs/contracts.md §7) end to end: the refresh engine queues a
  * delivery in the transaction that disconnects an organization's integration, the deliver
  * job POSTs it signed (Standard Webhooks) to a real HTTP receiver on 127.0.0.1, which
  * verifies it with the `standardwebhooks` package, exactly as a host app would.

@@ -331,7 +331,7 @@ describe('classify: structured fields only', () => {
 describe('LOGGED_OUTCOME', () => {
   const CONTRACT_OUTCOMES = ['refreshed', 'skipped', 'transient_failure', 'auth_failure', 'config_failure'];
 
-  it('logs each outcome type under its CONTRACTS §3 value', () => {
+  it('logs each outcome type under its docs/contracts.md §3 value', () => {
     expect(LOGGED_OUTCOME).toEqual({
       refreshed: 'refreshed',
       transient: 'transient_failure',
