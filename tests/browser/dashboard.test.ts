@@ -80,9 +80,11 @@ describe.runIf(chromiumAvailable())('the dashboard in Chromium', () => {
     await link.click();
     await page.waitForURL(/\/dev\/mailbox\/[0-9a-f-]{36}$/, { timeout: 30_000 });
     // The first visit compiles the route in development mode.
-    await expect.poll(() => page.locator('h1').innerText(), { timeout: 30_000 }).toMatch(/Xero disconnected: reconnect to resume your workflows/);
+    // The subject is the title the policy wrote (lib/owed/messages.ts), the body its message.
+    await expect.poll(() => page.locator('h1').innerText(), { timeout: 30_000 }).toMatch(/^Xero disconnected$/);
     const html = await page.locator('iframe').getAttribute('srcdoc');
     expect(html).toContain('/reconnect');
+    expect(html).toContain('Xero disconnected. Your workflows are paused. Reconnect now.');
   }, 90_000);
 
   it('works under the Content-Security-Policy: every page carries it and nothing was blocked', async () => {
