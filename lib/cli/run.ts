@@ -7,13 +7,13 @@ import { validateImportFile, ImportValidationError } from '../import/validate';
 import { importConnections } from '../import/import-connections';
 import { rotateKeys } from '../crypto/rotate-keys';
 import { openCliContext, type CliContext } from './context';
-import { RefreshPassInterruptedError, runRefreshPass } from '../refresh/run-pass';
-import { describeDatabaseError, isDatabaseUnreachable } from '../db/errors';
-import { DeliverPassInterruptedError, runDeliverPass } from '../notify/deliver';
+import { runRefreshPass } from '../refresh/run-pass';
+import { JobInterruptedError, describeDatabaseError, isDatabaseUnreachable } from '../db/errors';
+import { runDeliverPass } from '../notify/deliver';
 import { runCleanup } from '../notify/cleanup';
 import { DELIVER_OPTIONS } from '../notify/deps';
 import { redrive } from '../notify/redrive';
-import { ExpiryCheckInterruptedError, runCheckExpiring } from '../refresh/check-expiring';
+import { runCheckExpiring } from '../refresh/check-expiring';
 import { refreshStats } from '../refresh/stats';
 
 /**
@@ -286,7 +286,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (error instanceof ImportValidationError) return fail('invalid_import', error.message, 1);
     if (error instanceof MigrationError) return fail('migration', error.message, 1);
     if (error instanceof UsageError) return fail('usage', error.message, 2);
-    if (error instanceof RefreshPassInterruptedError || error instanceof DeliverPassInterruptedError || error instanceof ExpiryCheckInterruptedError) {
+    if (error instanceof JobInterruptedError) {
       // The pass's own summary, counts included, as the cron route answers it.
       io.stdout(json ? `${JSON.stringify(error.summary)}\n` : `${error.message}\n`);
       return 1;

@@ -1,10 +1,7 @@
 import { z } from 'zod';
 import { EnvError, getEnv } from '../env';
 import { checkCronAuthorization, configuredCronSecret } from '../auth/cron-secret';
-import { describeDatabaseError, isDatabaseUnreachable } from '../db/errors';
-import { RefreshPassInterruptedError } from '../refresh/run-pass';
-import { DeliverPassInterruptedError } from '../notify/deliver';
-import { ExpiryCheckInterruptedError } from '../refresh/check-expiring';
+import { JobInterruptedError, describeDatabaseError, isDatabaseUnreachable } from '../db/errors';
 
 /**
  * The one wrapper every cron route uses: GET only, the bearer secret checked in constant
@@ -87,7 +84,7 @@ function failure(name: string, error: unknown): Response {
     console.error(`[cron:${name}] ${error.message}`);
     return json(500, { error: 'Invalid configuration', message: error.message });
   }
-  if (error instanceof RefreshPassInterruptedError || error instanceof DeliverPassInterruptedError || error instanceof ExpiryCheckInterruptedError) {
+  if (error instanceof JobInterruptedError) {
     console.error(`[cron:${name}] ${error.message}`);
     return json(503, error.summary, { 'retry-after': '60' });
   }

@@ -89,3 +89,21 @@ export class DatabaseUnavailableError extends Error {
     this.name = 'DatabaseUnavailableError';
   }
 }
+
+/** What a job that the database cut short reports: its own counts, and why it stopped. */
+export type InterruptedSummary<S extends object> = Omit<S, 'ok'> & { ok: false; error: 'database_unreachable'; message: string };
+
+/**
+ * A job (refresh pass, deliver pass, expiry check) stopped because the database could not be
+ * reached; `summary` says what it did. The cron wrapper answers it with 503 and the CLI
+ * prints it, for every job alike.
+ */
+export class JobInterruptedError<S extends object = object> extends DatabaseUnavailableError {
+  constructor(
+    readonly summary: InterruptedSummary<S>,
+    options?: { cause?: unknown },
+  ) {
+    super(summary.message, options);
+    this.name = new.target.name;
+  }
+}

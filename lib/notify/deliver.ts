@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/client';
 import type { KeyRing } from '../crypto/key-ring';
-import { DatabaseUnavailableError, databaseFailure, describeDatabaseError } from '../db/errors';
+import { JobInterruptedError, databaseFailure, describeDatabaseError, type InterruptedSummary } from '../db/errors';
 import type { Mailer } from './mailer';
 import { claimEmails, deliverEmail, giveBackEmails } from './deliver-email';
 import { claimWebhooks, deliverWebhook } from './deliver-webhook';
@@ -69,18 +69,10 @@ export interface DeliverSummary {
   writeFailures: number;
 }
 
-export type InterruptedDeliverSummary = Omit<DeliverSummary, 'ok'> & { ok: false; error: 'database_unreachable'; message: string };
+export type InterruptedDeliverSummary = InterruptedSummary<DeliverSummary>;
 
-/** A pass stopped because the database could not be reached; `summary` says what it did. */
-export class DeliverPassInterruptedError extends DatabaseUnavailableError {
-  constructor(
-    readonly summary: InterruptedDeliverSummary,
-    options?: { cause?: unknown },
-  ) {
-    super(summary.message, options);
-    this.name = 'DeliverPassInterruptedError';
-  }
-}
+/** A deliver pass stopped because the database could not be reached. */
+export class DeliverPassInterruptedError extends JobInterruptedError<DeliverSummary> {}
 
 /** Attempts before an email is marked failed / a webhook is dead-lettered (the schedule's). */
 export const MAX_EMAIL_ATTEMPTS = RETRY_SCHEDULES.email.maxAttempts;

@@ -5,7 +5,7 @@ import { loadRecipients } from '../db/integrations';
 import { expiringMessage, refreshedMessage, type OwedMessage } from '../owed/messages';
 import { connectionEnd } from '../owed/expiry';
 import { reconnectUrl as buildReconnectUrl } from '../owed/reconnect-url';
-import { DatabaseUnavailableError, databaseFailure, describeDatabaseError } from '../db/errors';
+import { JobInterruptedError, databaseFailure, describeDatabaseError, type InterruptedSummary } from '../db/errors';
 
 /**
  * The daily expiry check (`GET /api/cron/check-expiring`, `tokenwarden check-expiring`).
@@ -61,18 +61,10 @@ export interface CheckExpiringSummary {
   errors: number;
 }
 
-export type InterruptedCheckSummary = Omit<CheckExpiringSummary, 'ok'> & { ok: false; error: 'database_unreachable'; message: string };
+export type InterruptedCheckSummary = InterruptedSummary<CheckExpiringSummary>;
 
-/** The check stopped because the database could not be reached; `summary` says what it did. */
-export class ExpiryCheckInterruptedError extends DatabaseUnavailableError {
-  constructor(
-    readonly summary: InterruptedCheckSummary,
-    options?: { cause?: unknown },
-  ) {
-    super(summary.message, options);
-    this.name = 'ExpiryCheckInterruptedError';
-  }
-}
+/** The check stopped because the database could not be reached. */
+export class ExpiryCheckInterruptedError extends JobInterruptedError<CheckExpiringSummary> {}
 
 export interface ExpiryCandidate {
   id: string;

@@ -6,7 +6,7 @@ import { CallMarker } from './call-marker';
 import { ResultNotWrittenError, writeWithRetry } from './write-retry';
 import { raiseLastExpiryStep } from './last-step';
 import { REFRESH_POLICY } from './policy-numbers';
-import { DatabaseUnavailableError, databaseFailure, describeDatabaseError } from '../db/errors';
+import { JobInterruptedError, databaseFailure, describeDatabaseError, type InterruptedSummary } from '../db/errors';
 import type { ConfigFailure } from '../owed/operator-alerting';
 
 /**
@@ -89,22 +89,10 @@ export interface PassSummary {
 
 
 /** The summary of a pass that the database's failure cut short. */
-export type InterruptedPassSummary = Omit<PassSummary, 'ok' | 'remainingDue' | 'operatorAlerts' | 'expiryNotices' | 'results'> & {
-  ok: false;
-  error: 'database_unreachable';
-  message: string;
-};
+export type InterruptedPassSummary = InterruptedSummary<Omit<PassSummary, 'remainingDue' | 'operatorAlerts' | 'expiryNotices' | 'results'>>;
 
-/** A pass stopped because the database could not be reached; `summary` says what it did. */
-export class RefreshPassInterruptedError extends DatabaseUnavailableError {
-  constructor(
-    readonly summary: InterruptedPassSummary,
-    options?: { cause?: unknown },
-  ) {
-    super(summary.message, options);
-    this.name = 'RefreshPassInterruptedError';
-  }
-}
+/** A refresh pass stopped because the database could not be reached. */
+export class RefreshPassInterruptedError extends JobInterruptedError<Omit<PassSummary, 'remainingDue' | 'operatorAlerts' | 'expiryNotices' | 'results'>> {}
 
 export async function runRefreshPass(deps: RefreshDeps, options: PassOptions): Promise<PassSummary> {
   const runId = `run_${randomUUID()}`;
