@@ -86,6 +86,18 @@ describe('a database outage in the middle of a refresh pass', () => {
     // Two minutes later (a claim that committed as the connection dropped has had its lease
     // run out, on the database's clock), the next pass takes every connection left.
     await h.t.db.query(`update public.integrations set lease_expires_at = now() - interval '1 second' where lease_expires_at is not null`);
+    // The next cron tick comes once the app reaches its database again: connection attempts
+    // the pool began during the outage may still be timing out, so wait until every one of
+    // its connections answers.
+    for (let tries = 0; ; tries += 1) {
+      const answered = await Promise.all(Array.from({ length: 10 }, () => viaProxy.query('select pg_sleep(0.05)'))).then(
+        () => true,
+        () => false,
+      );
+      if (answered) break;
+      if (tries >= 40) throw new Error('the database never answered through the proxy again');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
     const next = await h.pass({ concurrency: 10, providerConcurrency: 10 }, { db: viaProxy, now: () => new Date(Date.now() + 5 * 60_000) });
     expect(next).toMatchObject({ ok: true, refreshed: CONNECTIONS - rotated, authFailures: 0, disconnected: 0, writeFailures: 0 });
 
