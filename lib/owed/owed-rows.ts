@@ -1,5 +1,5 @@
 import type { OwedMessage } from './messages';
-import { webhookEventFor, type WebhookEvent } from './webhook-events';
+import { webhookEvent, webhookEventFor, type OwedEvent, type WebhookEvent } from './webhook-events';
 
 /**
  * Turns the messages a state change owes into the rows that carry them: a notification per
@@ -23,6 +23,8 @@ export function owedRows(input: {
   integration: { id: string; userId: string; organizationId: string | null; provider: string; accountLabel: string | null };
   providerName: string;
   messages: OwedMessage[];
+  /** Events owed to host apps only (no notification, no email). */
+  events?: OwedEvent[];
   recipients: Recipient[];
   now: Date;
   /** The connection's status after the change, and why it disconnected (webhooks, emails). */
@@ -86,5 +88,19 @@ export function owedRows(input: {
         return event ? [event] : [];
       })
     : [];
+  if (integration.organizationId) {
+    for (const owed of input.events ?? []) {
+      webhooks.push(
+        webhookEvent(owed.eventType, {
+          eventKey: owed.eventKey,
+          occurredAt: input.now,
+          integration: { ...integration, providerName },
+          status: input.status,
+          reason: input.reason,
+          reconnectUrl: owed.reconnectUrl,
+        }),
+      );
+    }
+  }
   return { notifications, emails, webhooks };
 }

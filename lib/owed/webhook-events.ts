@@ -8,8 +8,25 @@ import type { ExpirySeverity } from './expiry';
  * retried delivery carries the same `webhook-id` and receivers can deduplicate.
  */
 
-export const WEBHOOK_EVENT_TYPES = ['integration.disconnected', 'integration.restored', 'integration.expiring'] as const;
-type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+export const WEBHOOK_EVENT_TYPES = [
+  'integration.connected',
+  'integration.disconnected',
+  'integration.restored',
+  'integration.expiring',
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/**
+ * An event owed to host apps alone, with no notification or email: a new connection
+ * (`integration.connected`), or one its user disconnected (`integration.disconnected`; the
+ * person who pressed the button needs no message about it).
+ */
+export interface OwedEvent {
+  eventType: WebhookEventType;
+  /** The business event, e.g. `connected/<integration>`: one delivery per endpoint and event. */
+  eventKey: string;
+  reconnectUrl: string;
+}
 
 const EVENT_FOR_NOTIFICATION: Partial<Record<NotificationType, WebhookEventType>> = {
   integration_disconnected: 'integration.disconnected',
@@ -40,28 +57,31 @@ export interface WebhookEvent {
   };
 }
 
-export function webhookEventFor(
-  type: NotificationType,
-  input: {
-    eventKey: string;
-    occurredAt: Date;
-    integration: {
-      id: string;
-      organizationId: string | null;
-      userId: string;
-      provider: string;
-      providerName: string;
-      accountLabel: string | null;
-    };
-    status: string;
-    reason: string | null;
-    reconnectUrl: string;
-    expiresAt?: Date | null;
-    severity?: ExpirySeverity;
-  },
-): WebhookEvent | null {
+interface EventInput {
+  eventKey: string;
+  occurredAt: Date;
+  integration: {
+    id: string;
+    organizationId: string | null;
+    userId: string;
+    provider: string;
+    providerName: string;
+    accountLabel: string | null;
+  };
+  status: string;
+  reason: string | null;
+  reconnectUrl: string;
+  expiresAt?: Date | null;
+  severity?: ExpirySeverity;
+}
+
+/** The webhook a notification type owes host apps, if any. */
+export function webhookEventFor(type: NotificationType, input: EventInput): WebhookEvent | null {
   const eventType = EVENT_FOR_NOTIFICATION[type];
-  if (!eventType) return null;
+  return eventType ? webhookEvent(eventType, input) : null;
+}
+
+export function webhookEvent(eventType: WebhookEventType, input: EventInput): WebhookEvent {
   return {
     event_type: eventType,
     event_id: `msg_${createHash('sha256').update(input.eventKey).digest('base64url').slice(0, 27)}`,

@@ -30,6 +30,8 @@ export const builtinProviders = {
     tokenUrl: 'https://oauth2.googleapis.com/token',
     authorizationUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
     revocationUrl: 'https://oauth2.googleapis.com/revoke',
+    revocation: 'rfc7009',
+    account: { source: 'id_token', labelClaim: 'email' },
     healthCheckUrl: 'https://openidconnect.googleapis.com/v1/userinfo',
     // Google accepts both; its guides send the secret in the body.
     clientAuth: 'client_secret_post',
@@ -62,6 +64,8 @@ export const builtinProviders = {
     authorizationUrl: 'https://login.microsoftonline.com/common/oauth2/v2.0/authorize',
     // No RFC 7009 endpoint; revocation is Graph `revokeSignInSessions` for a whole user.
     revocationUrl: null,
+    revocation: null,
+    account: { source: 'id_token', labelClaim: 'email' },
     healthCheckUrl: 'https://graph.microsoft.com/v1.0/me',
     clientAuth: 'client_secret_post',
     refreshGrant: 'refresh_token',
@@ -90,6 +94,8 @@ export const builtinProviders = {
     authorizationUrl: 'https://slack.com/oauth/v2/authorize',
     // auth.revoke takes the token to revoke as its bearer credential (not RFC 7009).
     revocationUrl: 'https://slack.com/api/auth.revoke',
+    revocation: 'rfc7009',
+    account: null,
     healthCheckUrl: 'https://slack.com/api/auth.test',
     clientAuth: 'client_secret_post',
     refreshGrant: 'refresh_token',
@@ -118,6 +124,8 @@ export const builtinProviders = {
     authorizationUrl: 'https://github.com/login/oauth/authorize',
     // REST `DELETE /applications/{client_id}/token`, basic auth, token in the JSON body.
     revocationUrl: 'https://api.github.com/applications/{client_id}/token',
+    revocation: 'rfc7009',
+    account: null,
     healthCheckUrl: 'https://api.github.com/user',
     clientAuth: 'client_secret_post',
     refreshGrant: 'refresh_token',
@@ -148,6 +156,8 @@ export const builtinProviders = {
     authorizationUrl: 'https://app.hubspot.com/oauth/authorize',
     // v1 is `DELETE /oauth/v1/refresh_tokens/:token`; a v3 equivalent was not verified.
     revocationUrl: null,
+    revocation: null,
+    account: null,
     // Assumed to need only the `oauth` scope; not verified.
     healthCheckUrl: 'https://api.hubapi.com/account-info/v3/details',
     clientAuth: 'client_secret_post',
@@ -174,6 +184,8 @@ export const builtinProviders = {
     tokenUrl: 'https://login.salesforce.com/services/oauth2/token',
     authorizationUrl: 'https://login.salesforce.com/services/oauth2/authorize',
     revocationUrl: 'https://login.salesforce.com/services/oauth2/revoke',
+    revocation: 'rfc7009',
+    account: null,
     healthCheckUrl: 'https://login.salesforce.com/services/oauth2/userinfo',
     clientAuth: 'client_secret_post',
     refreshGrant: 'refresh_token',
@@ -202,6 +214,8 @@ export const builtinProviders = {
     tokenUrl: 'https://api.notion.com/v1/oauth/token',
     authorizationUrl: 'https://api.notion.com/v1/oauth/authorize',
     revocationUrl: 'https://api.notion.com/v1/oauth/revoke',
+    revocation: 'rfc7009',
+    account: null,
     // Every Notion request needs a Notion-Version header.
     healthCheckUrl: 'https://api.notion.com/v1/users/me',
     clientAuth: 'client_secret_basic',
@@ -232,6 +246,8 @@ export const builtinProviders = {
     authorizationUrl: 'https://www.dropbox.com/oauth2/authorize',
     // RPC endpoint authenticated with the access token itself (not RFC 7009).
     revocationUrl: 'https://api.dropboxapi.com/2/auth/token/revoke',
+    revocation: 'rfc7009',
+    account: null,
     // Dropbox's cheap calls (users/get_current_account, check/user) are POST-only RPC.
     healthCheckUrl: null,
     clientAuth: 'client_secret_post',
@@ -261,6 +277,8 @@ export const builtinProviders = {
     authorizationUrl: 'https://www.facebook.com/dialog/oauth',
     // `DELETE /me/permissions` with the user token removes the app's grant.
     revocationUrl: 'https://graph.facebook.com/me/permissions',
+    revocation: 'rfc7009',
+    account: null,
     healthCheckUrl: 'https://graph.facebook.com/me',
     clientAuth: 'client_secret_post',
     refreshGrant: 'fb_exchange_token',
@@ -290,6 +308,8 @@ export const builtinProviders = {
     tokenUrl: 'https://graph.instagram.com/refresh_access_token',
     authorizationUrl: 'https://www.instagram.com/oauth/authorize',
     revocationUrl: null,
+    revocation: null,
+    account: null,
     healthCheckUrl: 'https://graph.instagram.com/me',
     // Used only for the initial code exchange (api.instagram.com/oauth/access_token, form body).
     clientAuth: 'client_secret_post',
@@ -317,6 +337,8 @@ export const builtinProviders = {
     authorizationUrl: 'https://www.linkedin.com/oauth/v2/authorization',
     // Form POST of client_id, client_secret and token.
     revocationUrl: 'https://www.linkedin.com/oauth/v2/revoke',
+    revocation: 'rfc7009',
+    account: { source: 'id_token', labelClaim: 'email' },
     healthCheckUrl: 'https://api.linkedin.com/v2/userinfo',
     clientAuth: 'client_secret_post',
     refreshGrant: 'refresh_token',
@@ -344,6 +366,8 @@ export const builtinProviders = {
     tokenUrl: 'https://open.tiktokapis.com/v2/oauth/token/',
     authorizationUrl: 'https://www.tiktok.com/v2/auth/authorize/',
     revocationUrl: 'https://open.tiktokapis.com/v2/oauth/revoke/',
+    revocation: 'rfc7009',
+    account: null,
     healthCheckUrl: 'https://open.tiktokapis.com/v2/user/info/?fields=open_id',
     clientAuth: 'client_secret_post',
     refreshGrant: 'refresh_token',
@@ -373,6 +397,8 @@ export const builtinProviders = {
     tokenUrl: 'https://api.x.com/2/oauth2/token',
     authorizationUrl: 'https://x.com/i/oauth2/authorize',
     revocationUrl: 'https://api.x.com/2/oauth2/revoke',
+    revocation: 'rfc7009',
+    account: null,
     healthCheckUrl: 'https://api.x.com/2/users/me',
     // Confidential clients authenticate with HTTP Basic.
     clientAuth: 'client_secret_basic',
@@ -400,6 +426,8 @@ export const builtinProviders = {
     tokenUrl: 'https://identity.xero.com/connect/token',
     authorizationUrl: 'https://login.xero.com/identity/connect/authorize',
     revocationUrl: 'https://identity.xero.com/connect/revocation',
+    revocation: 'rfc7009',
+    account: { source: 'id_token', labelClaim: 'email' },
     healthCheckUrl: 'https://api.xero.com/connections',
     clientAuth: 'client_secret_basic',
     refreshGrant: 'refresh_token',
@@ -425,6 +453,8 @@ export const builtinProviders = {
     tokenUrl: 'https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer',
     authorizationUrl: 'https://appcenter.intuit.com/connect/oauth2',
     revocationUrl: 'https://developer.api.intuit.com/v2/oauth2/tokens/revoke',
+    revocation: 'rfc7009',
+    account: null,
     // Needs the openid scope; without it there is no cheap company-independent GET.
     healthCheckUrl: 'https://accounts.platform.intuit.com/v1/openid_connect/userinfo',
     clientAuth: 'client_secret_basic',
@@ -453,6 +483,8 @@ export const builtinProviders = {
     tokenUrl: 'https://zoom.us/oauth/token',
     authorizationUrl: 'https://zoom.us/oauth/authorize',
     revocationUrl: 'https://zoom.us/oauth/revoke',
+    revocation: 'rfc7009',
+    account: null,
     healthCheckUrl: 'https://api.zoom.us/v2/users/me',
     clientAuth: 'client_secret_basic',
     refreshGrant: 'refresh_token',
@@ -481,6 +513,8 @@ export const builtinProviders = {
     authorizationUrl: 'https://auth.atlassian.com/authorize',
     // No token revocation endpoint for OAuth 2.0 (3LO) apps.
     revocationUrl: null,
+    revocation: null,
+    account: null,
     healthCheckUrl: 'https://api.atlassian.com/oauth/token/accessible-resources',
     clientAuth: 'client_secret_post',
     refreshGrant: 'refresh_token',
@@ -512,6 +546,8 @@ export const builtinProviders = {
     authorizationUrl: 'https://{shop}.myshopify.com/admin/oauth/authorize',
     // Uninstalling the app (GraphQL appUninstall) is the only revocation.
     revocationUrl: null,
+    revocation: null,
+    account: null,
     // Unversioned GET; Shopify reads the token from X-Shopify-Access-Token, not Bearer.
     healthCheckUrl: 'https://{shop}.myshopify.com/admin/oauth/access_scopes.json',
     clientAuth: 'client_secret_post',
@@ -543,6 +579,8 @@ export const builtinProviders = {
     tokenUrl: 'https://airtable.com/oauth2/v1/token',
     authorizationUrl: 'https://airtable.com/oauth2/v1/authorize',
     revocationUrl: null,
+    revocation: null,
+    account: null,
     healthCheckUrl: 'https://api.airtable.com/v0/meta/whoami',
     // Basic auth when the integration has a client secret.
     clientAuth: 'client_secret_basic',
@@ -570,6 +608,8 @@ export const builtinProviders = {
     tokenUrl: 'https://discord.com/api/oauth2/token',
     authorizationUrl: 'https://discord.com/oauth2/authorize',
     revocationUrl: 'https://discord.com/api/oauth2/token/revoke',
+    revocation: 'rfc7009',
+    account: null,
     healthCheckUrl: 'https://discord.com/api/users/@me',
     clientAuth: 'client_secret_basic',
     refreshGrant: 'refresh_token',

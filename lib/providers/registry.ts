@@ -45,6 +45,8 @@ function newProfile(entry: ProvidersFileEntry): Record<string, unknown> {
     tokenUrl: entry.tokenUrl,
     authorizationUrl: entry.authorizationUrl ?? null,
     revocationUrl: null,
+    revocation: null,
+    account: null,
     healthCheckUrl: entry.healthCheckUrl ?? null,
     clientAuth: entry.clientAuth,
     refreshGrant: 'refresh_token',

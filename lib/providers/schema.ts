@@ -43,12 +43,49 @@ export const refreshTokenPolicySchema = z.object({
   idleLifetimeSeconds: z.number().int().positive().nullable(),
 });
 
+/** A path into a JSON answer, e.g. `['authed_user', 'id']`. */
+const jsonPathSchema = z.array(z.string().min(1)).min(1);
+
+/**
+ * How the connect flow (lib/connect) learns which account a grant belongs to, stored as
+ * `provider_account_id` (a reconnect that signs in as another account is refused), and a
+ * label for it (`account_label`):
+ * id_token: the validated ID token's `sub`, the label from `labelClaim` (e.g. `email`);
+ * token_response: fields of the token endpoint's answer (Slack `authed_user.id`, Dropbox
+ *   `account_id`);
+ * userinfo: an authenticated GET of `url` with the new access token (GitHub `/user`);
+ * callback_param: a query parameter of the redirect back (QuickBooks `realmId`).
+ * null: the provider does not say; the connection has no provider_account_id.
+ */
+export const accountIdentitySchema = z.discriminatedUnion('source', [
+  z.object({ source: z.literal('id_token'), labelClaim: z.string().min(1).nullable() }),
+  z.object({ source: z.literal('token_response'), idPath: jsonPathSchema, labelPath: jsonPathSchema.nullable() }),
+  z.object({ source: z.literal('userinfo'), url: urlTemplateSchema, idPath: jsonPathSchema, labelPath: jsonPathSchema.nullable() }),
+  z.object({ source: z.literal('callback_param'), param: z.string().min(1), labelPath: jsonPathSchema.nullable() }),
+]);
+
+/**
+ * How a grant is revoked at `revocationUrl` when a user disconnects:
+ * rfc7009: RFC 7009 token revocation (oauth4webapi's revocationRequest), the refresh token
+ *   when there is one (revoking it ends the grant), else the access token;
+ * slack_auth_revoke: Slack's `auth.revoke`, the token as its bearer credential;
+ * github_delete_token: GitHub's `DELETE /applications/{client_id}/token`, basic auth, the
+ *   access token in the JSON body;
+ * meta_delete_permissions: Graph `DELETE /me/permissions` with the access token.
+ * null: no documented endpoint; a disconnect only erases the tokens here.
+ */
+export const revocationStyleSchema = z.enum(['rfc7009', 'slack_auth_revoke', 'github_delete_token', 'meta_delete_permissions']);
+
 export const providerProfileSchema = z.object({
   id: providerIdSchema,
   name: z.string().min(1),
   tokenUrl: urlTemplateSchema,
   authorizationUrl: urlTemplateSchema.nullable(),
   revocationUrl: urlTemplateSchema.nullable(),
+  /** How `revocationUrl` is called; null exactly when `revocationUrl` is null. */
+  revocation: revocationStyleSchema.nullable(),
+  /** Where the account's id and label come from on connect. */
+  account: accountIdentitySchema.nullable(),
   /** A cheap authenticated GET that proves an access token works. */
   healthCheckUrl: urlTemplateSchema.nullable(),
   clientAuth: clientAuthSchema,
@@ -84,6 +121,8 @@ export const providerProfileSchema = z.object({
 
 export type ProviderProfile = z.infer<typeof providerProfileSchema>;
 export type ClientAuth = z.infer<typeof clientAuthSchema>;
+export type AccountIdentity = z.infer<typeof accountIdentitySchema>;
+export type RevocationStyle = z.infer<typeof revocationStyleSchema>;
 
 /** A provider ready for use: its profile and, when configured, its client credentials. */
 export interface ResolvedProvider extends ProviderProfile {
