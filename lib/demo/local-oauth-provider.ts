@@ -29,6 +29,13 @@ export interface LocalOAuthProviderOptions {
   clients: LocalOAuthClient[];
   /** When set, grants and tokens persist in this JSON file across restarts (the demo); else memory only. */
   persistFile?: string;
+  /** Redirect URIs every client may use (the app's `${APP_URL}/api/connect/callback`); default one unused loopback URI. */
+  redirectUris?: string[];
+  /**
+   * oidc-provider's built-in login and consent pages (any login name is the account id, any
+   * password passes): the authorization-code flow for the demo and the tests. Off by default.
+   */
+  loginPages?: boolean;
 }
 
 export interface MintedTokens {
@@ -51,6 +58,10 @@ export interface LocalOAuthProvider {
   /** e.g. http://127.0.0.1:PORT; also the `iss` of the ID tokens it issues. */
   issuer: string;
   tokenUrl: string;
+  /** Where the authorization-code flow starts (login and consent pages with `loginPages`). */
+  authorizationUrl: string;
+  /** RFC 7009 token revocation. */
+  revocationUrl: string;
   /** Creates a grant and returns fresh tokens for it, as if the user had just authorized. */
   mintTokens(input: { accountId: string; clientId: string; scope?: string }): Promise<MintedTokens>;
   /** Revokes the whole grant (the user revoked access): its refresh tokens then answer invalid_grant. */
@@ -92,13 +103,18 @@ export async function startLocalOAuthProvider(options: LocalOAuthProviderOptions
       token_endpoint_auth_method: client.auth,
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
-      redirect_uris: ['http://127.0.0.1/cb'],
+      redirect_uris: options.redirectUris ?? ['http://127.0.0.1/cb'],
     })),
     // RS256 is what a relying party (oauth4webapi included) expects by default of an ID token.
     jwks: { keys: [jwks] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
-    // Whoever holds a grant is a valid account here; there are no users to look up.
-    findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
+    // Whoever holds a grant is a valid account here; there are no users to look up. A login
+    // name that is an address is also the account's email claim (the connection's label).
+    findAccount: (_ctx, sub) => ({
+      accountId: sub,
+      claims: () => (/^[^\s@/]+@[^\s@/]+$/.test(sub) ? { sub, email: sub } : { sub }),
+    }),
+    claims: { openid: ['sub'], email: ['email'] },
     // The whole point of this server: every refresh rotates, and a reused token revokes the grant.
     rotateRefreshToken: true,
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
@@ -111,8 +127,8 @@ export async function startLocalOAuthProvider(options: LocalOAuthProviderOptions
       Session: GRANT_TTL,
       AuthorizationCode: 60,
     },
-    // No login pages and nothing that could reach the network.
-    features: { devInteractions: { enabled: false }, revocation: { enabled: true } },
+    // Login pages only when asked for, and nothing that could reach the network.
+    features: { devInteractions: { enabled: options.loginPages ?? false }, revocation: { enabled: true } },
     clockTolerance: CLOCK_TOLERANCE_SECONDS,
   };
 
@@ -136,6 +152,8 @@ export async function startLocalOAuthProvider(options: LocalOAuthProviderOptions
   return {
     issuer,
     tokenUrl: new URL(provider.pathFor('token'), issuer).href,
+    authorizationUrl: new URL(provider.pathFor('authorization'), issuer).href,
+    revocationUrl: new URL(provider.pathFor('revocation'), issuer).href,
 
     async mintTokens({ accountId, clientId, scope }) {
       const client = await provider.Client.find(clientId);

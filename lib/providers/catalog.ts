@@ -31,7 +31,7 @@ export const builtinProviders = {
     authorizationUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
     revocationUrl: 'https://oauth2.googleapis.com/revoke',
     revocation: 'rfc7009',
-    account: { source: 'id_token', labelClaim: 'email' },
+    account: { source: 'id_token', issuer: 'https://accounts.google.com', labelClaim: 'email', loginHint: true },
     healthCheckUrl: 'https://openidconnect.googleapis.com/v1/userinfo',
     // Google accepts both; its guides send the secret in the body.
     clientAuth: 'client_secret_post',
@@ -65,7 +65,7 @@ export const builtinProviders = {
     // No RFC 7009 endpoint; revocation is Graph `revokeSignInSessions` for a whole user.
     revocationUrl: null,
     revocation: null,
-    account: { source: 'id_token', labelClaim: 'email' },
+    account: { source: 'id_token', issuer: 'https://login.microsoftonline.com/{tenantid}/v2.0', labelClaim: 'email', loginHint: false },
     healthCheckUrl: 'https://graph.microsoft.com/v1.0/me',
     clientAuth: 'client_secret_post',
     refreshGrant: 'refresh_token',
@@ -338,7 +338,7 @@ export const builtinProviders = {
     // Form POST of client_id, client_secret and token.
     revocationUrl: 'https://www.linkedin.com/oauth/v2/revoke',
     revocation: 'rfc7009',
-    account: { source: 'id_token', labelClaim: 'email' },
+    account: { source: 'id_token', issuer: 'https://www.linkedin.com/oauth', labelClaim: 'email', loginHint: false },
     healthCheckUrl: 'https://api.linkedin.com/v2/userinfo',
     clientAuth: 'client_secret_post',
     refreshGrant: 'refresh_token',
@@ -427,7 +427,7 @@ export const builtinProviders = {
     authorizationUrl: 'https://login.xero.com/identity/connect/authorize',
     revocationUrl: 'https://identity.xero.com/connect/revocation',
     revocation: 'rfc7009',
-    account: { source: 'id_token', labelClaim: 'email' },
+    account: { source: 'id_token', issuer: 'https://identity.xero.com', labelClaim: 'email', loginHint: false },
     healthCheckUrl: 'https://api.xero.com/connections',
     clientAuth: 'client_secret_basic',
     refreshGrant: 'refresh_token',

@@ -50,7 +50,8 @@ const jsonPathSchema = z.array(z.string().min(1)).min(1);
  * How the connect flow (lib/connect) learns which account a grant belongs to, stored as
  * `provider_account_id` (a reconnect that signs in as another account is refused), and a
  * label for it (`account_label`):
- * id_token: the validated ID token's `sub`, the label from `labelClaim` (e.g. `email`);
+ * id_token: the validated ID token's `sub` (`issuer` is what its `iss` must be), the label
+ *   from `labelClaim` (e.g. `email`);
  * token_response: fields of the token endpoint's answer (Slack `authed_user.id`, Dropbox
  *   `account_id`);
  * userinfo: an authenticated GET of `url` with the new access token (GitHub `/user`);
@@ -58,7 +59,14 @@ const jsonPathSchema = z.array(z.string().min(1)).min(1);
  * null: the provider does not say; the connection has no provider_account_id.
  */
 export const accountIdentitySchema = z.discriminatedUnion('source', [
-  z.object({ source: z.literal('id_token'), labelClaim: z.string().min(1).nullable() }),
+  z.object({
+    source: z.literal('id_token'),
+    /** The ID token's `iss`; `{tenantid}` is filled from its `tid` claim (Microsoft's multi-tenant endpoint). */
+    issuer: z.string().min(1),
+    labelClaim: z.string().min(1).nullable(),
+    /** A reconnect sends the stored `sub` as OpenID's `login_hint` (documented by Google; a generic OIDC server's own identifier). */
+    loginHint: z.boolean(),
+  }),
   z.object({ source: z.literal('token_response'), idPath: jsonPathSchema, labelPath: jsonPathSchema.nullable() }),
   z.object({ source: z.literal('userinfo'), url: urlTemplateSchema, idPath: jsonPathSchema, labelPath: jsonPathSchema.nullable() }),
   z.object({ source: z.literal('callback_param'), param: z.string().min(1), labelPath: jsonPathSchema.nullable() }),
