@@ -52,6 +52,7 @@ export const builtinProviders = {
     // Offline access is the access_type parameter, not a scope.
     offlineScopes: [],
     offlineAuthorizationParams: { access_type: 'offline', prompt: 'consent' },
+    authorizationParams: {},
     scopes: ['openid', 'email', 'profile'],
     // Where these facts come from: https://developers.google.com/identity/protocols/oauth2/web-server#offline
   },
@@ -83,6 +84,7 @@ export const builtinProviders = {
     },
     offlineScopes: ['offline_access'],
     offlineAuthorizationParams: {},
+    authorizationParams: {},
     scopes: ['openid', 'profile', 'email', 'User.Read'],
     // Where these facts come from: https://learn.microsoft.com/en-us/entra/identity-platform/refresh-tokens
   },
@@ -112,6 +114,7 @@ export const builtinProviders = {
     },
     offlineScopes: [],
     offlineAuthorizationParams: {},
+    authorizationParams: {},
     scopes: ['users:read'],
     // Where these facts come from: https://docs.slack.dev/authentication/using-token-rotation
   },
@@ -144,6 +147,7 @@ export const builtinProviders = {
     },
     offlineScopes: [],
     offlineAuthorizationParams: {},
+    authorizationParams: {},
     scopes: ['read:user'],
     // Where these facts come from: https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/refreshing-user-access-tokens
   },
@@ -173,6 +177,7 @@ export const builtinProviders = {
     },
     offlineScopes: [],
     offlineAuthorizationParams: {},
+    authorizationParams: {},
     scopes: ['oauth'],
     // Where these facts come from: https://developers.hubspot.com/docs/api-reference/auth-oauth-v3/guide
   },
@@ -204,6 +209,7 @@ export const builtinProviders = {
     // `offline_access` is accepted as a synonym of `refresh_token`.
     offlineScopes: ['refresh_token'],
     offlineAuthorizationParams: {},
+    authorizationParams: {},
     scopes: ['api'],
     // Where these facts come from: https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_refresh_token_flow.htm
   },
@@ -234,6 +240,7 @@ export const builtinProviders = {
     },
     offlineScopes: [],
     offlineAuthorizationParams: {},
+    authorizationParams: {},
     // Notion has no OAuth scopes; users pick the pages to share.
     scopes: [],
     // Where these facts come from: https://developers.notion.com/reference/refresh-a-token
@@ -264,6 +271,7 @@ export const builtinProviders = {
     },
     offlineScopes: [],
     offlineAuthorizationParams: { token_access_type: 'offline' },
+    authorizationParams: {},
     scopes: ['account_info.read'],
     // Where these facts come from: https://dropbox.tech/developers/using-oauth-2-0-with-offline-access
   },
@@ -295,6 +303,7 @@ export const builtinProviders = {
     },
     offlineScopes: [],
     offlineAuthorizationParams: {},
+    authorizationParams: {},
     scopes: ['public_profile', 'email'],
     // Where these facts come from: https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived
   },
@@ -326,6 +335,7 @@ export const builtinProviders = {
     },
     offlineScopes: [],
     offlineAuthorizationParams: {},
+    authorizationParams: {},
     scopes: ['instagram_business_basic'],
     // Where these facts come from: https://developers.facebook.com/docs/instagram-platform/reference/refresh_access_token
   },
@@ -355,6 +365,7 @@ export const builtinProviders = {
     },
     offlineScopes: [],
     offlineAuthorizationParams: {},
+    authorizationParams: {},
     scopes: ['openid', 'profile', 'email'],
     // Where these facts come from: https://learn.microsoft.com/en-us/linkedin/shared/authentication/programmatic-refresh-tokens
   },
@@ -387,6 +398,7 @@ export const builtinProviders = {
     },
     offlineScopes: [],
     offlineAuthorizationParams: {},
+    authorizationParams: {},
     scopes: ['user.info.basic'],
     // Where these facts come from: https://developers.tiktok.com/doc/oauth-user-access-token-management
   },
@@ -416,6 +428,7 @@ export const builtinProviders = {
     },
     offlineScopes: ['offline.access'],
     offlineAuthorizationParams: {},
+    authorizationParams: {},
     scopes: ['tweet.read', 'users.read'],
     // Where these facts come from: https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code
   },
@@ -443,6 +456,7 @@ export const builtinProviders = {
     },
     offlineScopes: ['offline_access'],
     offlineAuthorizationParams: {},
+    authorizationParams: {},
     scopes: ['openid', 'profile', 'email'],
     // Where these facts come from: https://developer.xero.com/faq/oauth2
   },
@@ -473,6 +487,7 @@ export const builtinProviders = {
     },
     offlineScopes: [],
     offlineAuthorizationParams: {},
+    authorizationParams: {},
     scopes: ['com.intuit.quickbooks.accounting'],
     // Where these facts come from: https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/faq
   },
@@ -500,6 +515,7 @@ export const builtinProviders = {
     },
     offlineScopes: [],
     offlineAuthorizationParams: {},
+    authorizationParams: {},
     // Scopes are chosen on the Zoom app itself; the authorize request may omit them.
     scopes: [],
     // Where these facts come from: https://devsupport.zoom.us/hc/en-us/articles/360060332931-Extending-the-expiration-for-an-OAuth-access-token
@@ -534,6 +550,7 @@ export const builtinProviders = {
     // The authorize URL also needs audience=api.atlassian.com and prompt=consent, which
     // are not offline-specific.
     offlineAuthorizationParams: {},
+    authorizationParams: {},
     scopes: ['read:me'],
     // Where these facts come from: https://developer.atlassian.com/cloud/oauth/getting-started/refresh-tokens
   },
@@ -569,6 +586,7 @@ export const builtinProviders = {
     },
     offlineScopes: [],
     offlineAuthorizationParams: {},
+    authorizationParams: {},
     scopes: ['read_products'],
     // Where these facts come from: https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens
   },
@@ -598,6 +616,7 @@ export const builtinProviders = {
     },
     offlineScopes: [],
     offlineAuthorizationParams: {},
+    authorizationParams: {},
     scopes: ['data.records:read', 'schema.bases:read'],
     // Where these facts come from: https://airtable.com/developers/web/api/oauth-reference
   },
@@ -625,6 +644,7 @@ export const builtinProviders = {
     },
     offlineScopes: [],
     offlineAuthorizationParams: {},
+    authorizationParams: {},
     scopes: ['identify'],
     // Where these facts come from: https://discord.com/developers/docs/topics/oauth2
   },

@@ -60,6 +60,7 @@ function newProfile(entry: ProvidersFileEntry): Record<string, unknown> {
     },
     offlineScopes: [],
     offlineAuthorizationParams: {},
+    authorizationParams: {},
     scopes: entry.scopes ?? [],
   };
 }

@@ -123,6 +123,11 @@ export const providerProfileSchema = z.object({
    * `token_access_type=offline`).
    */
   offlineAuthorizationParams: z.record(z.string().min(1), z.string()),
+  /**
+   * Other authorization request parameters the provider documents as required or needed for
+   * a connection that works (Notion `owner=user`, Atlassian `audience`), sent on every connect.
+   */
+  authorizationParams: z.record(z.string().min(1), z.string()),
   /** Default scopes requested on connect, if the host app does not choose its own. */
   scopes: z.array(z.string().min(1)),
 });
