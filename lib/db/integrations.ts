@@ -85,3 +85,14 @@ export function listTroubleGroups(db: Queryable): Promise<TroubleGroup[]> {
      group by provider, status order by n desc`,
   );
 }
+
+/**
+ * Whether the user may manage (reconnect, disconnect, refresh) the integration: its user, and
+ * the owners, admins and members with can_manage_integrations of its organization
+ * (public.can_manage_integration, the same people integration_recipients tells). Run it inside
+ * `asUser`. False also when the integration does not exist: callers answer 404 either way.
+ */
+export async function canManageIntegration(tx: Queryable, integrationId: string): Promise<boolean> {
+  const [row] = await tx.query<{ allowed: boolean }>(`select public.can_manage_integration($1) as allowed`, [integrationId]);
+  return row?.allowed === true;
+}
