@@ -29,8 +29,14 @@ export const builtinProviders = {
     name: 'Google',
     tokenUrl: 'https://oauth2.googleapis.com/token',
     authorizationUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
+    // RFC 7009 shaped: a form POST of `token`; revoking the refresh token ends the grant.
+    // https://developers.google.com/identity/protocols/oauth2/web-server#tokenrevoke
     revocationUrl: 'https://oauth2.googleapis.com/revoke',
     revocation: 'rfc7009',
+    // The discovery document's issuer is https://accounts.google.com; Google says legacy
+    // implementations may still see `accounts.google.com`, which fails closed here (no
+    // account is read rather than a wrong one). login_hint takes the email or the `sub`.
+    // https://developers.google.com/identity/openid-connect/reference#discovery-document
     account: { source: 'id_token', issuer: 'https://accounts.google.com', labelClaim: 'email', loginHint: true },
     healthCheckUrl: 'https://openidconnect.googleapis.com/v1/userinfo',
     // Google accepts both; its guides send the secret in the body.
@@ -66,7 +72,17 @@ export const builtinProviders = {
     // No RFC 7009 endpoint; revocation is Graph `revokeSignInSessions` for a whole user.
     revocationUrl: null,
     revocation: null,
-    account: { source: 'id_token', issuer: 'https://login.microsoftonline.com/{tenantid}/v2.0', labelClaim: 'email', loginHint: false },
+    // The multi-tenant issuer carries the user's tenant (`tid`; personal accounts have
+    // 9188040d-6c67-4c5b-b112-36a304b66dad). `email` is optional in v2.0 ID tokens (absent for
+    // many work accounts); `preferred_username` comes with the profile scope. login_hint is
+    // documented as the username (UPN/email), not `sub`, so a reconnect sends none.
+    // https://learn.microsoft.com/en-us/entra/identity-platform/id-token-claims-reference
+    account: {
+      source: 'id_token',
+      issuer: 'https://login.microsoftonline.com/{tenantid}/v2.0',
+      labelClaim: 'preferred_username',
+      loginHint: false,
+    },
     healthCheckUrl: 'https://graph.microsoft.com/v1.0/me',
     clientAuth: 'client_secret_post',
     refreshGrant: 'refresh_token',
@@ -95,9 +111,12 @@ export const builtinProviders = {
     tokenUrl: 'https://slack.com/api/oauth.v2.access',
     authorizationUrl: 'https://slack.com/oauth/v2/authorize',
     // auth.revoke takes the token to revoke as its bearer credential (not RFC 7009).
+    // https://docs.slack.dev/reference/methods/auth.revoke
     revocationUrl: 'https://slack.com/api/auth.revoke',
-    revocation: 'rfc7009',
-    account: null,
+    revocation: 'slack_auth_revoke',
+    // oauth.v2.access names the installing user (`authed_user.id`) and the workspace
+    // (`team.name`). https://docs.slack.dev/reference/methods/oauth.v2.access
+    account: { source: 'token_response', idPath: ['authed_user', 'id'], labelPath: ['team', 'name'] },
     healthCheckUrl: 'https://slack.com/api/auth.test',
     clientAuth: 'client_secret_post',
     refreshGrant: 'refresh_token',
@@ -115,6 +134,9 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     authorizationParams: {},
+    // A bot scope (`scope`); user scopes would go in `user_scope`. Refresh tokens come only
+    // when token rotation is turned on for the app (a one-way switch in its settings).
+    // https://docs.slack.dev/authentication/installing-with-oauth
     scopes: ['users:read'],
     // Where these facts come from: https://docs.slack.dev/authentication/using-token-rotation
   },
@@ -126,9 +148,12 @@ export const builtinProviders = {
     tokenUrl: 'https://github.com/login/oauth/access_token',
     authorizationUrl: 'https://github.com/login/oauth/authorize',
     // REST `DELETE /applications/{client_id}/token`, basic auth, token in the JSON body.
+    // https://docs.github.com/en/rest/apps/oauth-applications#delete-an-app-token
     revocationUrl: 'https://api.github.com/applications/{client_id}/token',
-    revocation: 'rfc7009',
-    account: null,
+    revocation: 'github_delete_token',
+    // The numeric `id` never changes; `login` can be renamed, so it is only the label.
+    // https://docs.github.com/en/rest/users/users#get-the-authenticated-user
+    account: { source: 'userinfo', url: 'https://api.github.com/user', idPath: ['id'], labelPath: ['login'] },
     healthCheckUrl: 'https://api.github.com/user',
     clientAuth: 'client_secret_post',
     refreshGrant: 'refresh_token',
@@ -158,10 +183,16 @@ export const builtinProviders = {
     // v3 takes every parameter in the body; v1 (/oauth/v1/token) is deprecated on 2027-02-16.
     tokenUrl: 'https://api.hubapi.com/oauth/v3/token',
     authorizationUrl: 'https://app.hubspot.com/oauth/authorize',
-    // v1 is `DELETE /oauth/v1/refresh_tokens/:token`; a v3 equivalent was not verified.
+    // v1 is `DELETE /oauth/v1/refresh_tokens/:token` (the token in the URL path, which would
+    // land in logs); a v3 equivalent was not verified.
     revocationUrl: null,
     revocation: null,
-    account: null,
+    // The account is the HubSpot portal (hub). The token metadata endpoint puts the token in
+    // the URL path (GET /oauth/v1/access-tokens/{token}) and v3 introspection is a POST with
+    // the client secret, so neither is used; account-info is a plain bearer GET that needs
+    // only the `oauth` scope and names the portal.
+    // https://developers.hubspot.com/docs/api-reference/legacy/account/account-information/get-account-details
+    account: { source: 'userinfo', url: 'https://api.hubapi.com/account-info/v3/details', idPath: ['portalId'], labelPath: null },
     // Assumed to need only the `oauth` scope; not verified.
     healthCheckUrl: 'https://api.hubapi.com/account-info/v3/details',
     clientAuth: 'client_secret_post',
@@ -188,9 +219,13 @@ export const builtinProviders = {
     // Sandboxes use test.salesforce.com, My Domain orgs their own host: override per deployment.
     tokenUrl: 'https://login.salesforce.com/services/oauth2/token',
     authorizationUrl: 'https://login.salesforce.com/services/oauth2/authorize',
+    // A form POST of `token` (RFC 7009); revoking the refresh token revokes its access tokens.
+    // https://help.salesforce.com/s/articleView?id=sf.remoteaccess_revoke_token.htm
     revocationUrl: 'https://login.salesforce.com/services/oauth2/revoke',
     revocation: 'rfc7009',
-    account: null,
+    // The token answer's `id` is the identity URL .../id/<org id>/<user id>: one user of one org.
+    // https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_web_server_flow.htm
+    account: { source: 'token_response', idPath: ['id'], labelPath: null },
     healthCheckUrl: 'https://login.salesforce.com/services/oauth2/userinfo',
     clientAuth: 'client_secret_post',
     refreshGrant: 'refresh_token',
@@ -219,9 +254,14 @@ export const builtinProviders = {
     name: 'Notion',
     tokenUrl: 'https://api.notion.com/v1/oauth/token',
     authorizationUrl: 'https://api.notion.com/v1/oauth/authorize',
-    revocationUrl: 'https://api.notion.com/v1/oauth/revoke',
-    revocation: 'rfc7009',
-    account: null,
+    // POST /v1/oauth/revoke exists, but takes a JSON body and a required Notion-Version
+    // header: not RFC 7009 shaped, and no style here sends that, so a disconnect only erases
+    // the tokens here. https://developers.notion.com/reference/revoke-token
+    revocationUrl: null,
+    revocation: null,
+    // The token answer names the authorizing user (`owner.user.id`, for owner=user grants)
+    // and the workspace (`workspace_name`). https://developers.notion.com/reference/create-a-token
+    account: { source: 'token_response', idPath: ['owner', 'user', 'id'], labelPath: ['workspace_name'] },
     // Every Notion request needs a Notion-Version header.
     healthCheckUrl: 'https://api.notion.com/v1/users/me',
     clientAuth: 'client_secret_basic',
@@ -240,7 +280,9 @@ export const builtinProviders = {
     },
     offlineScopes: [],
     offlineAuthorizationParams: {},
-    authorizationParams: {},
+    // owner=user is required on Notion's authorization URL (public integrations).
+    // https://developers.notion.com/docs/authorization
+    authorizationParams: { owner: 'user' },
     // Notion has no OAuth scopes; users pick the pages to share.
     scopes: [],
     // Where these facts come from: https://developers.notion.com/reference/refresh-a-token
@@ -251,10 +293,15 @@ export const builtinProviders = {
     name: 'Dropbox',
     tokenUrl: 'https://api.dropboxapi.com/oauth2/token',
     authorizationUrl: 'https://www.dropbox.com/oauth2/authorize',
-    // RPC endpoint authenticated with the access token itself (not RFC 7009).
-    revocationUrl: 'https://api.dropboxapi.com/2/auth/token/revoke',
-    revocation: 'rfc7009',
-    account: null,
+    // POST https://api.dropboxapi.com/2/auth/token/revoke is an RPC call authenticated with
+    // the access token itself and no body (it also disables the refresh token): not RFC 7009
+    // shaped, and no style here sends that, so a disconnect only erases the tokens here.
+    // https://www.dropbox.com/developers/documentation/http/documentation#auth-token-revoke
+    revocationUrl: null,
+    revocation: null,
+    // The token answer carries `account_id` (and the legacy `uid`), no name.
+    // https://www.dropbox.com/developers/documentation/http/documentation#oauth2-token
+    account: { source: 'token_response', idPath: ['account_id'], labelPath: null },
     // Dropbox's cheap calls (users/get_current_account, check/user) are POST-only RPC.
     healthCheckUrl: null,
     clientAuth: 'client_secret_post',
@@ -284,9 +331,12 @@ export const builtinProviders = {
     tokenUrl: 'https://graph.facebook.com/oauth/access_token',
     authorizationUrl: 'https://www.facebook.com/dialog/oauth',
     // `DELETE /me/permissions` with the user token removes the app's grant.
+    // https://developers.facebook.com/docs/facebook-login/guides/permissions/request-revoke
     revocationUrl: 'https://graph.facebook.com/me/permissions',
-    revocation: 'rfc7009',
-    account: null,
+    revocation: 'meta_delete_permissions',
+    // The app-scoped user id and name; /me returns only the fields asked for.
+    // https://developers.facebook.com/docs/graph-api/overview#me
+    account: { source: 'userinfo', url: 'https://graph.facebook.com/me?fields=id,name', idPath: ['id'], labelPath: ['name'] },
     healthCheckUrl: 'https://graph.facebook.com/me',
     clientAuth: 'client_secret_post',
     refreshGrant: 'fb_exchange_token',
@@ -316,9 +366,14 @@ export const builtinProviders = {
     // (Instagram accounts reached through Facebook Login use the facebook profile instead.)
     tokenUrl: 'https://graph.instagram.com/refresh_access_token',
     authorizationUrl: 'https://www.instagram.com/oauth/authorize',
+    // No revocation endpoint is documented for Instagram Login.
     revocationUrl: null,
     revocation: null,
-    account: null,
+    // The code exchange answers with the short-lived token, the Instagram-scoped `user_id` and
+    // the permissions (no name). Meta's example nests them in `data[0]`; a nested answer reads
+    // as no account (null) rather than a wrong one.
+    // https://developers.facebook.com/docs/instagram-platform/instagram-api-with-instagram-login/business-login
+    account: { source: 'token_response', idPath: ['user_id'], labelPath: null },
     healthCheckUrl: 'https://graph.instagram.com/me',
     // Used only for the initial code exchange (api.instagram.com/oauth/access_token, form body).
     clientAuth: 'client_secret_post',
@@ -345,9 +400,12 @@ export const builtinProviders = {
     name: 'LinkedIn',
     tokenUrl: 'https://www.linkedin.com/oauth/v2/accessToken',
     authorizationUrl: 'https://www.linkedin.com/oauth/v2/authorization',
-    // Form POST of client_id, client_secret and token.
+    // Form POST of client_id, client_secret and token (RFC 7009 with client_secret_post).
+    // https://learn.microsoft.com/en-us/linkedin/shared/authentication/revoke-token
     revocationUrl: 'https://www.linkedin.com/oauth/v2/revoke',
     revocation: 'rfc7009',
+    // The issuer of https://www.linkedin.com/oauth/.well-known/openid-configuration; LinkedIn
+    // documents no login_hint. https://learn.microsoft.com/en-us/linkedin/consumer/integrations/self-serve/sign-in-with-linkedin-v2
     account: { source: 'id_token', issuer: 'https://www.linkedin.com/oauth', labelClaim: 'email', loginHint: false },
     healthCheckUrl: 'https://api.linkedin.com/v2/userinfo',
     clientAuth: 'client_secret_post',
@@ -375,10 +433,17 @@ export const builtinProviders = {
     name: 'TikTok',
     // Sends `client_key` (not client_id) with client_secret in the form body.
     tokenUrl: 'https://open.tiktokapis.com/v2/oauth/token/',
+    // TikTok's authorize URL also names the client `client_key` (not client_id) and takes
+    // comma-separated scopes. https://developers.tiktok.com/doc/login-kit-web
     authorizationUrl: 'https://www.tiktok.com/v2/auth/authorize/',
-    revocationUrl: 'https://open.tiktokapis.com/v2/oauth/revoke/',
-    revocation: 'rfc7009',
-    account: null,
+    // POST /v2/oauth/revoke/ takes client_key, client_secret and token: RFC 7009 but for the
+    // client_key name, which oauth4webapi's revocationRequest does not send, so no style fits
+    // and a disconnect only erases the tokens here.
+    // https://developers.tiktok.com/docs/en/oauth-revoke-a-user-access-token
+    revocationUrl: null,
+    revocation: null,
+    // The token answer names the user by `open_id` (per app), no name.
+    account: { source: 'token_response', idPath: ['open_id'], labelPath: null },
     healthCheckUrl: 'https://open.tiktokapis.com/v2/user/info/?fields=open_id',
     clientAuth: 'client_secret_post',
     refreshGrant: 'refresh_token',
@@ -408,9 +473,12 @@ export const builtinProviders = {
     name: 'X (Twitter)',
     tokenUrl: 'https://api.x.com/2/oauth2/token',
     authorizationUrl: 'https://x.com/i/oauth2/authorize',
+    // RFC 7009: `token` + `token_type_hint`, HTTP Basic for confidential clients.
     revocationUrl: 'https://api.x.com/2/oauth2/revoke',
     revocation: 'rfc7009',
-    account: null,
+    // Needs tweet.read and users.read, the default scopes.
+    // https://docs.x.com/x-api/users/get-my-user
+    account: { source: 'userinfo', url: 'https://api.x.com/2/users/me', idPath: ['data', 'id'], labelPath: ['data', 'username'] },
     healthCheckUrl: 'https://api.x.com/2/users/me',
     // Confidential clients authenticate with HTTP Basic.
     clientAuth: 'client_secret_basic',
@@ -438,8 +506,12 @@ export const builtinProviders = {
     name: 'Xero',
     tokenUrl: 'https://identity.xero.com/connect/token',
     authorizationUrl: 'https://login.xero.com/identity/connect/authorize',
+    // RFC 7009 with HTTP Basic; revoking the refresh token removes every tenant connection.
+    // https://developer.xero.com/documentation/guides/oauth2/auth-flow
     revocationUrl: 'https://identity.xero.com/connect/revocation',
     revocation: 'rfc7009',
+    // The issuer of https://identity.xero.com/.well-known/openid-configuration; no login_hint
+    // is documented. https://developer.xero.com/documentation/guides/oauth2/sign-in
     account: { source: 'id_token', issuer: 'https://identity.xero.com', labelClaim: 'email', loginHint: false },
     healthCheckUrl: 'https://api.xero.com/connections',
     clientAuth: 'client_secret_basic',
@@ -466,9 +538,16 @@ export const builtinProviders = {
     name: 'QuickBooks Online',
     tokenUrl: 'https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer',
     authorizationUrl: 'https://appcenter.intuit.com/connect/oauth2',
-    revocationUrl: 'https://developer.api.intuit.com/v2/oauth2/tokens/revoke',
-    revocation: 'rfc7009',
-    account: null,
+    // POST https://developer.api.intuit.com/v2/oauth2/tokens/revoke takes a JSON body
+    // ({"token": ...}) with HTTP Basic: not the form body RFC 7009 (and oauth4webapi) sends,
+    // and whether it also accepts a form body is not documented, so a disconnect only erases
+    // the tokens here.
+    // https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0
+    revocationUrl: null,
+    revocation: null,
+    // The redirect back names the company: `realmId` (the QuickBooks company id).
+    // (same page)
+    account: { source: 'callback_param', param: 'realmId', labelPath: null },
     // Needs the openid scope; without it there is no cheap company-independent GET.
     healthCheckUrl: 'https://accounts.platform.intuit.com/v1/openid_connect/userinfo',
     clientAuth: 'client_secret_basic',
@@ -497,9 +576,12 @@ export const builtinProviders = {
     name: 'Zoom',
     tokenUrl: 'https://zoom.us/oauth/token',
     authorizationUrl: 'https://zoom.us/oauth/authorize',
+    // A form POST of `token` with HTTP Basic (RFC 7009 shaped; answers {"status":"success"}).
+    // https://developers.zoom.us/docs/integrations/oauth/#revoking-an-access-token
     revocationUrl: 'https://zoom.us/oauth/revoke',
     revocation: 'rfc7009',
-    account: null,
+    // GET /users/me, the user-level form of GET /users/{userId}. https://developers.zoom.us/docs/api/users/
+    account: { source: 'userinfo', url: 'https://api.zoom.us/v2/users/me', idPath: ['id'], labelPath: ['email'] },
     healthCheckUrl: 'https://api.zoom.us/v2/users/me',
     clientAuth: 'client_secret_basic',
     refreshGrant: 'refresh_token',
@@ -530,7 +612,9 @@ export const builtinProviders = {
     // No token revocation endpoint for OAuth 2.0 (3LO) apps.
     revocationUrl: null,
     revocation: null,
-    account: null,
+    // The User Identity API (scope read:me, the default).
+    // https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/
+    account: { source: 'userinfo', url: 'https://api.atlassian.com/me', idPath: ['account_id'], labelPath: ['email'] },
     healthCheckUrl: 'https://api.atlassian.com/oauth/token/accessible-resources',
     clientAuth: 'client_secret_post',
     refreshGrant: 'refresh_token',
@@ -547,10 +631,10 @@ export const builtinProviders = {
       idleLifetimeSeconds: 90 * DAY,
     },
     offlineScopes: ['offline_access'],
-    // The authorize URL also needs audience=api.atlassian.com and prompt=consent, which
-    // are not offline-specific.
     offlineAuthorizationParams: {},
-    authorizationParams: {},
+    // The authorization URL needs audience=api.atlassian.com and prompt=consent on every
+    // connect, offline or not. https://developer.atlassian.com/cloud/oauth/getting-started/implementing-oauth-3lo
+    authorizationParams: { audience: 'api.atlassian.com', prompt: 'consent' },
     scopes: ['read:me'],
     // Where these facts come from: https://developer.atlassian.com/cloud/oauth/getting-started/refresh-tokens
   },
@@ -564,6 +648,8 @@ export const builtinProviders = {
     // Uninstalling the app (GraphQL appUninstall) is the only revocation.
     revocationUrl: null,
     revocation: null,
+    // The account is the shop, which is the connection's own {shop}: the code is exchanged at
+    // that shop, so a grant cannot belong to another store. Offline tokens name no user.
     account: null,
     // Unversioned GET; Shopify reads the token from X-Shopify-Access-Token, not Bearer.
     healthCheckUrl: 'https://{shop}.myshopify.com/admin/oauth/access_scopes.json',
@@ -596,9 +682,12 @@ export const builtinProviders = {
     name: 'Airtable',
     tokenUrl: 'https://airtable.com/oauth2/v1/token',
     authorizationUrl: 'https://airtable.com/oauth2/v1/authorize',
+    // No token revocation endpoint is documented.
     revocationUrl: null,
     revocation: null,
-    account: null,
+    // whoami answers { id, scopes } and `email` only with the user.email:read scope.
+    // https://airtable.com/developers/web/api/get-user-id-scopes
+    account: { source: 'userinfo', url: 'https://api.airtable.com/v0/meta/whoami', idPath: ['id'], labelPath: ['email'] },
     healthCheckUrl: 'https://api.airtable.com/v0/meta/whoami',
     // Basic auth when the integration has a client secret.
     clientAuth: 'client_secret_basic',
@@ -626,9 +715,11 @@ export const builtinProviders = {
     name: 'Discord',
     tokenUrl: 'https://discord.com/api/oauth2/token',
     authorizationUrl: 'https://discord.com/oauth2/authorize',
+    // RFC 7009: `token` + `token_type_hint`, client credentials by HTTP Basic.
     revocationUrl: 'https://discord.com/api/oauth2/token/revoke',
     revocation: 'rfc7009',
-    account: null,
+    // Needs the identify scope (the default). https://discord.com/developers/docs/resources/user#get-current-user
+    account: { source: 'userinfo', url: 'https://discord.com/api/users/@me', idPath: ['id'], labelPath: ['username'] },
     healthCheckUrl: 'https://discord.com/api/users/@me',
     clientAuth: 'client_secret_basic',
     refreshGrant: 'refresh_token',

@@ -130,6 +130,11 @@ export const providerProfileSchema = z.object({
   authorizationParams: z.record(z.string().min(1), z.string()),
   /** Default scopes requested on connect, if the host app does not choose its own. */
   scopes: z.array(z.string().min(1)),
+}).refine((profile) => (profile.revocation === null) === (profile.revocationUrl === null), {
+  // A style without an endpoint cannot be called, and an endpoint without a style would be
+  // called the wrong way: the disconnect flow reads both or neither.
+  message: 'revocation must be null exactly when revocationUrl is null',
+  path: ['revocation'],
 });
 
 export type ProviderProfile = z.infer<typeof providerProfileSchema>;
