@@ -281,7 +281,7 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     // owner=user is required on Notion's authorization URL (public integrations).
-    // https://developers.notion.com/docs/authorization
+    // https://developers.notion.com/reference/authorization
     authorizationParams: { owner: 'user' },
     // Notion has no OAuth scopes; users pick the pages to share.
     scopes: [],

@@ -7,8 +7,13 @@ import { clientAuthSchema, providerIdSchema, urlTemplateSchema } from './schema'
 /**
  * The operator's providers file (`TOKENWARDEN_PROVIDERS_FILE`, docs/contracts.md §2):
  * `{ "providers": [ { "id", "name", "tokenUrl", "clientId", "clientSecret", "clientAuth",
- * "authorizationUrl"?, "scopes"?, "healthCheckUrl"?, "rotatesRefreshTokens"?,
+ * "authorizationUrl"?, "revocationUrl"?, "scopes"?, "healthCheckUrl"?, "rotatesRefreshTokens"?,
  * "refreshGraceSeconds"? } ] }`.
+ *
+ * `revocationUrl` is an RFC 7009 revocation endpoint, called when a user disconnects. For a
+ * built-in provider left on its server it replaces the catalog's endpoint; one moved to
+ * another server (another authorizationUrl origin) never keeps the catalog's endpoint
+ * (lib/providers/registry.ts).
  *
  * An entry whose id is a built-in provider overrides only the fields it gives, so there only
  * `id` is required; a new provider needs id, name, tokenUrl, clientId, clientSecret and
@@ -38,6 +43,7 @@ const entrySchema = z.strictObject({
   clientSecret: nonEmpty.optional(),
   clientAuth: clientAuthSchema.optional(),
   authorizationUrl: urlTemplateSchema.optional(),
+  revocationUrl: urlTemplateSchema.optional(),
   scopes: z.array(nonEmpty).optional(),
   healthCheckUrl: urlTemplateSchema.optional(),
   rotatesRefreshTokens: z.boolean().optional(),

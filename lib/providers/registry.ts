@@ -1,6 +1,12 @@
 import { builtinProviders, isBuiltinProviderId, type BuiltinProviderProfile } from './catalog';
 import { ProvidersFileError, readProvidersFile, type ProvidersFileEntry } from './providers-file';
-import { providerProfileSchema, type ProviderProfile, type ResolvedProvider } from './schema';
+import {
+  providerProfileSchema,
+  type AccountIdentity,
+  type ProviderProfile,
+  type ResolvedProvider,
+  type RevocationStyle,
+} from './schema';
 
 export { listBuiltinProviderIds } from './catalog';
 
@@ -29,9 +35,34 @@ function fromCatalog(profile: BuiltinProviderProfile): ProviderProfile {
 }
 
 /**
+ * Which account a grant belongs to, for a provider whose server the catalog does not know: a
+ * new file provider, or a built-in one the file moved to another server. Only an OpenID
+ * provider says (its scopes include `openid`): the ID token's `sub`, its `email` as the
+ * label, and `login_hint` on a reconnect (OpenID Connect Core §3.1.2.1). The `iss` it must
+ * carry is taken to be the origin of its authorization URL: that is what oidc-provider (the
+ * demo's server) and most single-issuer servers publish, and a server whose issuer has a path
+ * fails closed (no account is read). An authorization URL with a placeholder in its host
+ * names no single issuer, so there is no account either.
+ */
+function fileAccount(authorizationUrl: string | null, scopes: readonly string[]): AccountIdentity | null {
+  if (authorizationUrl === null || !scopes.includes('openid')) return null;
+  let origin: string;
+  try {
+    origin = new URL(authorizationUrl).origin;
+  } catch {
+    // The schema check that follows names the bad URL; here it only means "no issuer".
+    return null;
+  }
+  if (/[{}]/.test(origin)) return null;
+  return { source: 'id_token', issuer: origin, labelClaim: 'email', loginHint: true };
+}
+
+/**
  * The profile of a provider defined only in the file. The file format does not carry these
  * facts, so they default to the plain RFC 6749 behaviour:
- * - refreshGrant `refresh_token`; no revocation endpoint; no docs link;
+ * - refreshGrant `refresh_token`; no docs link;
+ * - revocation RFC 7009 at `revocationUrl` when the entry gives one, else none;
+ * - account: see `fileAccount` (an OpenID provider's ID token, else none);
  * - access token lifetime null: the token response's `expires_in` decides, and a token
  *   that comes without one does not expire (lib/providers/lifetime.ts);
  * - refresh token issued `always`, rotating only if `rotatesRefreshTokens` says so, with
@@ -39,14 +70,16 @@ function fromCatalog(profile: BuiltinProviderProfile): ProviderProfile {
  * - no offline scopes or parameters; `scopes` as given, else none.
  */
 function newProfile(entry: ProvidersFileEntry): Record<string, unknown> {
+  const scopes = entry.scopes ?? [];
+  const authorizationUrl = entry.authorizationUrl ?? null;
   return {
     id: entry.id,
     name: entry.name,
     tokenUrl: entry.tokenUrl,
-    authorizationUrl: entry.authorizationUrl ?? null,
-    revocationUrl: null,
-    revocation: null,
-    account: null,
+    authorizationUrl,
+    revocationUrl: entry.revocationUrl ?? null,
+    revocation: entry.revocationUrl ? 'rfc7009' : null,
+    account: fileAccount(authorizationUrl, scopes),
     healthCheckUrl: entry.healthCheckUrl ?? null,
     clientAuth: entry.clientAuth,
     refreshGrant: 'refresh_token',
@@ -61,20 +94,60 @@ function newProfile(entry: ProvidersFileEntry): Record<string, unknown> {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     authorizationParams: {},
-    scopes: entry.scopes ?? [],
+    scopes,
   };
 }
 
-/** A built-in profile with only the fields the file entry gives replaced. */
+/** The origin of a URL template (placeholders kept), or null when it does not parse. */
+function originOf(template: string): string | null {
+  try {
+    return new URL(template).origin;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether a file entry points a built-in provider at another server: its authorizationUrl
+ * (or its tokenUrl) has another origin than the catalog's, as when the demo points xero,
+ * google, ... at its local OAuth server. Another path on the same server is not a move
+ * (Microsoft's single-tenant `/{tenant}/oauth2/v2.0/authorize` keeps Microsoft's issuer). A
+ * moved token endpoint counts too: its tokens must never reach the real provider's
+ * revocation endpoint.
+ */
+function movesServer(base: ProviderProfile, entry: ProvidersFileEntry): boolean {
+  const moved = (given: string | undefined, builtin: string | null) =>
+    given !== undefined && (builtin === null || originOf(given) !== originOf(builtin));
+  return moved(entry.authorizationUrl, base.authorizationUrl) || moved(entry.tokenUrl, base.tokenUrl);
+}
+
+/**
+ * A built-in profile with only the fields the file entry gives replaced. A moved provider
+ * (see `movesServer`) keeps nothing of the real provider's identity or revocation: its
+ * account follows the rule for a new file provider (`fileAccount`, issuer = the new origin),
+ * and its revocation endpoint is the entry's (RFC 7009) or none, never the real provider's,
+ * where a disconnect would send the other server's tokens. Left on its server, an entry's
+ * `revocationUrl` replaces the endpoint and keeps the catalog's style (RFC 7009 where the
+ * catalog had none).
+ */
 function overriddenProfile(base: ProviderProfile, entry: ProvidersFileEntry): ProviderProfile {
+  const moved = movesServer(base, entry);
+  const authorizationUrl = entry.authorizationUrl ?? base.authorizationUrl;
+  const scopes = entry.scopes ?? base.scopes;
+  const revocationUrl = entry.revocationUrl ?? (moved ? null : base.revocationUrl);
+  const revocation: RevocationStyle | null =
+    revocationUrl === null ? null : entry.revocationUrl !== undefined && moved ? 'rfc7009' : (base.revocation ?? 'rfc7009');
   return {
     ...base,
     name: entry.name ?? base.name,
     tokenUrl: entry.tokenUrl ?? base.tokenUrl,
     clientAuth: entry.clientAuth ?? base.clientAuth,
-    authorizationUrl: entry.authorizationUrl ?? base.authorizationUrl,
+    authorizationUrl,
+    revocationUrl,
+    revocation,
+    account: moved ? fileAccount(authorizationUrl, scopes) : base.account,
     healthCheckUrl: entry.healthCheckUrl ?? base.healthCheckUrl,
-    scopes: entry.scopes ?? base.scopes,
+    scopes,
     refreshToken: {
       ...base.refreshToken,
       rotates: entry.rotatesRefreshTokens ?? base.refreshToken.rotates,

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { builtinProviders } from '../../lib/providers/catalog';
 import { parseProvidersFile, ProvidersFileError, readProvidersFile } from '../../lib/providers/providers-file';
 import { listBuiltinProviderIds, loadProviderRegistry } from '../../lib/providers/registry';
+import { startLocalOAuthProvider } from '../../lib/demo/local-oauth-provider';
 
 const dir = mkdtempSync(join(tmpdir(), 'tokenwarden-providers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -228,5 +229,131 @@ describe('provider credentials', () => {
     expect(registry.get('slack')?.credentials).toBeNull();
     expect(registry.get('github')?.credentials).toBeNull();
     expect(registry.get('zoom')?.credentials).toBeNull();
+  });
+});
+
+describe('revocation and account identity from the providers file', () => {
+  const oidc = {
+    ...acme,
+    authorizationUrl: 'https://auth.acme.test/oauth/authorize',
+    scopes: ['openid', 'email', 'offline_access'],
+  };
+
+  function load(providers: unknown[]) {
+    return loadProviderRegistry({ providersFile: writeFile({ providers }), env: {} });
+  }
+
+  it('revokes a new provider by RFC 7009 at its revocationUrl, and not at all without one', () => {
+    const registry = load([
+      { ...acme, revocationUrl: 'https://auth.acme.test/oauth/revoke' },
+      { ...acme, id: 'plain' },
+    ]);
+    expect(registry.get('acme')).toMatchObject({ revocationUrl: 'https://auth.acme.test/oauth/revoke', revocation: 'rfc7009' });
+    expect(registry.get('plain')).toMatchObject({ revocationUrl: null, revocation: null });
+  });
+
+  it('reads an OpenID file provider from its ID token, issued by the origin of its authorization URL', () => {
+    expect(load([oidc]).get('acme')?.account).toEqual({
+      source: 'id_token',
+      issuer: 'https://auth.acme.test',
+      labelClaim: 'email',
+      loginHint: true,
+    });
+  });
+
+  it('gives no account to a file provider without openid, without an authorization URL, or with a placeholder host', () => {
+    const registry = load([
+      { ...oidc, id: 'no_openid', scopes: ['read'] },
+      { ...acme, id: 'no_authorize', scopes: ['openid'] },
+      { ...oidc, id: 'per_tenant', authorizationUrl: 'https://{tenant}.acme.test/authorize' },
+    ]);
+    expect(registry.get('no_openid')?.account).toBeNull();
+    expect(registry.get('no_authorize')?.account).toBeNull();
+    expect(registry.get('per_tenant')?.account).toBeNull();
+  });
+
+  it('moves a built-in provider pointed at another server: identity from that server, never the real revocation endpoint', () => {
+    const registry = load([
+      { id: 'xero', authorizationUrl: 'http://127.0.0.1:3010/auth', tokenUrl: 'http://127.0.0.1:3010/token' },
+      {
+        id: 'google',
+        authorizationUrl: 'http://127.0.0.1:3010/auth',
+        tokenUrl: 'http://127.0.0.1:3010/token',
+        revocationUrl: 'http://127.0.0.1:3010/token/revocation',
+      },
+      { id: 'slack', authorizationUrl: 'http://127.0.0.1:3010/auth', tokenUrl: 'http://127.0.0.1:3010/token' },
+    ]);
+    // Xero's default scopes include openid: the local server's ID token, its origin as issuer.
+    expect(registry.get('xero')).toMatchObject({
+      account: { source: 'id_token', issuer: 'http://127.0.0.1:3010', labelClaim: 'email', loginHint: true },
+      revocationUrl: null,
+      revocation: null,
+    });
+    expect(registry.get('google')).toMatchObject({
+      account: { source: 'id_token', issuer: 'http://127.0.0.1:3010' },
+      revocationUrl: 'http://127.0.0.1:3010/token/revocation',
+      revocation: 'rfc7009',
+    });
+    // Slack's own answer shape and auth.revoke belong to Slack, not to the server it moved to.
+    expect(registry.get('slack')).toMatchObject({ account: null, revocationUrl: null, revocation: null });
+  });
+
+  it('treats a moved token endpoint as a move too, so its tokens never reach the real revocation endpoint', () => {
+    const xero = load([{ id: 'xero', tokenUrl: 'http://127.0.0.1:3010/token' }]).get('xero');
+    expect(xero).toMatchObject({ revocationUrl: null, revocation: null });
+  });
+
+  it('keeps a built-in provider whose authorization URL changes only its path (a Microsoft tenant)', () => {
+    const microsoft = load([
+      {
+        id: 'microsoft',
+        authorizationUrl: 'https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize',
+        tokenUrl: 'https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token',
+      },
+    ]).get('microsoft');
+    expect(microsoft?.account).toEqual(builtinProviders.microsoft.account);
+    expect(microsoft?.revocation).toBeNull();
+  });
+
+  it("replaces a built-in provider's revocation endpoint in place and keeps its style", () => {
+    const registry = load([
+      { id: 'slack', revocationUrl: 'https://slack-proxy.example/api/auth.revoke' },
+      { id: 'atlassian', revocationUrl: 'https://auth.example/revoke' },
+    ]);
+    expect(registry.get('slack')).toMatchObject({
+      revocationUrl: 'https://slack-proxy.example/api/auth.revoke',
+      revocation: 'slack_auth_revoke',
+      account: builtinProviders.slack.account,
+    });
+    // Atlassian has no endpoint of its own: the operator's is RFC 7009.
+    expect(registry.get('atlassian')).toMatchObject({ revocationUrl: 'https://auth.example/revoke', revocation: 'rfc7009' });
+  });
+
+  it('keeps the catalog identity and revocation of an override that moves nothing', () => {
+    const google = load([{ id: 'google', name: 'Google (EU)' }]).get('google');
+    expect(google?.account).toEqual(builtinProviders.google.account);
+    expect(google).toMatchObject({ revocationUrl: builtinProviders.google.revocationUrl, revocation: 'rfc7009' });
+  });
+
+  it('refuses a revocationUrl that is not an absolute http(s) URL', () => {
+    const error = errorOf(() => parseProvidersFile({ providers: [{ ...acme, revocationUrl: '/revoke' }] }, '/etc/p.json'));
+    expect(error.message).toContain('providers[0].revocationUrl: must be an absolute http(s) URL');
+  });
+
+  it('matches the issuer the bundled OAuth server really puts in its ID tokens', async () => {
+    const oauth = await startLocalOAuthProvider({ clients: [{ clientId: 'c', clientSecret: 's', auth: 'client_secret_basic' }] });
+    try {
+      const xero = load([
+        { id: 'xero', authorizationUrl: oauth.authorizationUrl, tokenUrl: oauth.tokenUrl, revocationUrl: oauth.revocationUrl },
+      ]).get('xero');
+      // What the server itself publishes as the `iss` of its ID tokens.
+      const discovery = (await (await fetch(new URL('/.well-known/openid-configuration', oauth.authorizationUrl))).json()) as {
+        issuer: string;
+      };
+      expect(xero?.account).toMatchObject({ source: 'id_token', issuer: discovery.issuer });
+      expect(xero).toMatchObject({ revocationUrl: oauth.revocationUrl, revocation: 'rfc7009' });
+    } finally {
+      await oauth.close();
+    }
   });
 });
