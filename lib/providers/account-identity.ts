@@ -49,9 +49,10 @@ export function valueAtPath(root: unknown, path: readonly string[]): unknown {
 export function accountFrom(identity: AccountIdentity, evidence: AccountEvidence): ProviderAccount | null {
   switch (identity.source) {
     case 'id_token': {
+      // Own keys only here too: a label claim named like an Object.prototype member reads nothing.
       const claims = evidence.idTokenClaims;
-      const id = text(claims?.sub);
-      return id ? { id, label: identity.labelClaim ? text(claims?.[identity.labelClaim]) : null } : null;
+      const id = text(valueAtPath(claims, ['sub']));
+      return id ? { id, label: identity.labelClaim ? text(valueAtPath(claims, [identity.labelClaim])) : null } : null;
     }
     case 'token_response': {
       const id = text(valueAtPath(evidence.tokenResponse, identity.idPath));
@@ -76,7 +77,7 @@ export function accountFrom(identity: AccountIdentity, evidence: AccountEvidence
  */
 export function expectedIssuer(template: string, unverifiedClaims: Record<string, unknown>): string | null {
   if (!template.includes('{tenantid}')) return template;
-  const tid = unverifiedClaims.tid;
+  const tid = valueAtPath(unverifiedClaims, ['tid']);
   if (typeof tid !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(tid)) return null;
   return template.replaceAll('{tenantid}', tid.toLowerCase());
 }

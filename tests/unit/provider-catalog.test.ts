@@ -47,7 +47,8 @@ describe('built-in provider catalog', () => {
 
   it('uses https for every endpoint', () => {
     for (const profile of Object.values(builtinProviders)) {
-      const urls = [profile.tokenUrl, profile.authorizationUrl, profile.revocationUrl, profile.healthCheckUrl];
+      const account = profile.account as { url?: string } | null;
+      const urls = [profile.tokenUrl, profile.authorizationUrl, profile.revocationUrl, profile.healthCheckUrl, account?.url ?? null];
       for (const url of urls) if (url !== null) expect(url).toMatch(/^https:\/\//);
     }
   });
@@ -64,6 +65,34 @@ describe('built-in provider catalog', () => {
         profile.offlineScopes.length > 0 || Object.keys(profile.offlineAuthorizationParams).length > 0;
       expect(asksForOffline).toBe(profile.refreshToken.issued === 'offline_scope');
     }
+  });
+
+  it.each(entries)('names a revocation style for %s exactly when it has a revocation endpoint', (_id, profile) => {
+    expect(profile.revocation === null).toBe(profile.revocationUrl === null);
+  });
+
+  it('refuses a profile with a revocation style but no endpoint, or an endpoint but no style', () => {
+    const { slack } = builtinProviders;
+    for (const broken of [
+      { ...slack, revocationUrl: null },
+      { ...slack, revocation: null },
+    ]) {
+      const result = providerProfileSchema.safeParse(broken);
+      expect(result.success ? [] : result.error.issues.map((issue) => issue.path.join('.'))).toEqual(['revocation']);
+    }
+  });
+
+  it('identifies the account on connect for every provider that can say who it is', () => {
+    // Shopify's account is the connection's own {shop}; every other provider names one.
+    const withoutAccount = entries.filter(([, profile]) => profile.account === null).map(([id]) => id);
+    expect(withoutAccount).toEqual(['shopify']);
+  });
+
+  it('sends login_hint on reconnect only where the provider documents it taking the stored id', () => {
+    const withHint = entries
+      .filter(([, profile]) => profile.account?.source === 'id_token' && profile.account.loginHint)
+      .map(([id]) => id);
+    expect(withHint).toEqual(['google']);
   });
 
   it('marks providers without refresh tokens as renewed by their own exchange', () => {
@@ -177,5 +206,66 @@ describe('provider facts', () => {
     expect(hubspot.refreshToken.rotates).toBe(false);
     expect(hubspot.refreshToken.lifetimeSeconds).toBeNull();
     expect(hubspot.refreshToken.idleLifetimeSeconds).toBeNull();
+  });
+
+  it('revokes at Slack, GitHub and Facebook by their own documented calls', () => {
+    expect(builtinProviders.slack).toMatchObject({ revocationUrl: 'https://slack.com/api/auth.revoke', revocation: 'slack_auth_revoke' });
+    expect(builtinProviders.github).toMatchObject({
+      revocationUrl: 'https://api.github.com/applications/{client_id}/token',
+      revocation: 'github_delete_token',
+    });
+    expect(builtinProviders.facebook).toMatchObject({
+      revocationUrl: 'https://graph.facebook.com/me/permissions',
+      revocation: 'meta_delete_permissions',
+    });
+  });
+
+  it('does not call endpoints that are not RFC 7009 shaped as if they were', () => {
+    // Notion (JSON body), Dropbox (bearer RPC), TikTok (client_key), QuickBooks (JSON body).
+    for (const id of ['notion', 'dropbox', 'tiktok', 'quickbooks'] as const) {
+      expect(builtinProviders[id]).toMatchObject({ revocationUrl: null, revocation: null });
+    }
+  });
+
+  it('validates ID tokens against each OpenID provider\'s exact issuer', () => {
+    const issuers = Object.fromEntries(
+      entries.flatMap(([id, profile]) => (profile.account?.source === 'id_token' ? [[id, profile.account.issuer]] : [])),
+    );
+    expect(issuers).toEqual({
+      google: 'https://accounts.google.com',
+      linkedin: 'https://www.linkedin.com/oauth',
+      microsoft: 'https://login.microsoftonline.com/{tenantid}/v2.0',
+      xero: 'https://identity.xero.com',
+    });
+  });
+
+  it('reads the account from the token answer, the user-info call or the redirect as each provider documents', () => {
+    expect(builtinProviders.slack.account).toEqual({ source: 'token_response', idPath: ['authed_user', 'id'], labelPath: ['team', 'name'] });
+    expect(builtinProviders.notion.account).toEqual({
+      source: 'token_response',
+      idPath: ['owner', 'user', 'id'],
+      labelPath: ['workspace_name'],
+    });
+    expect(builtinProviders.dropbox.account).toMatchObject({ source: 'token_response', idPath: ['account_id'] });
+    expect(builtinProviders.tiktok.account).toMatchObject({ source: 'token_response', idPath: ['open_id'] });
+    expect(builtinProviders.salesforce.account).toMatchObject({ source: 'token_response', idPath: ['id'] });
+    expect(builtinProviders.github.account).toEqual({ source: 'userinfo', url: 'https://api.github.com/user', idPath: ['id'], labelPath: ['login'] });
+    expect(builtinProviders.twitter.account).toEqual({
+      source: 'userinfo',
+      url: 'https://api.x.com/2/users/me',
+      idPath: ['data', 'id'],
+      labelPath: ['data', 'username'],
+    });
+    expect(builtinProviders.facebook.account).toMatchObject({ url: 'https://graph.facebook.com/me?fields=id,name', idPath: ['id'] });
+    expect(builtinProviders.atlassian.account).toMatchObject({ url: 'https://api.atlassian.com/me', idPath: ['account_id'] });
+    expect(builtinProviders.quickbooks.account).toEqual({ source: 'callback_param', param: 'realmId', labelPath: null });
+  });
+
+  it('sends the authorization parameters Notion and Atlassian require on every connect', () => {
+    expect(builtinProviders.notion.authorizationParams).toEqual({ owner: 'user' });
+    expect(builtinProviders.atlassian.authorizationParams).toEqual({ audience: 'api.atlassian.com', prompt: 'consent' });
+    expect(builtinProviders.atlassian.offlineScopes).toEqual(['offline_access']);
+    expect(builtinProviders.dropbox.offlineAuthorizationParams).toEqual({ token_access_type: 'offline' });
+    expect(builtinProviders.google.offlineAuthorizationParams).toEqual({ access_type: 'offline', prompt: 'consent' });
   });
 });
