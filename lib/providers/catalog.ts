@@ -538,15 +538,15 @@ export const builtinProviders = {
     name: 'QuickBooks Online',
     tokenUrl: 'https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer',
     authorizationUrl: 'https://appcenter.intuit.com/connect/oauth2',
-    // POST https://developer.api.intuit.com/v2/oauth2/tokens/revoke takes a JSON body
-    // ({"token": ...}) with HTTP Basic: not the form body RFC 7009 (and oauth4webapi) sends,
-    // and whether it also accepts a form body is not documented, so a disconnect only erases
-    // the tokens here.
-    // https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0
-    revocationUrl: null,
-    revocation: null,
+    // Intuit's OpenID discovery document publishes this as its `revocation_endpoint` (RFC 8414:
+    // an RFC 7009 endpoint), with HTTP Basic. Intuit's guide shows a JSON body; that the form
+    // body of RFC 7009 is accepted is what the discovery document implies, not what the guide
+    // shows. A refused revocation is recorded and the local disconnect still happens.
+    // https://developer.api.intuit.com/.well-known/openid_configuration
+    revocationUrl: 'https://developer.api.intuit.com/v2/oauth2/tokens/revoke',
+    revocation: 'rfc7009',
     // The redirect back names the company: `realmId` (the QuickBooks company id).
-    // (same page)
+    // https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0
     account: { source: 'callback_param', param: 'realmId', labelPath: null },
     // Needs the openid scope; without it there is no cheap company-independent GET.
     healthCheckUrl: 'https://accounts.platform.intuit.com/v1/openid_connect/userinfo',

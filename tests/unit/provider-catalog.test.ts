@@ -221,8 +221,8 @@ describe('provider facts', () => {
   });
 
   it('does not call endpoints that are not RFC 7009 shaped as if they were', () => {
-    // Notion (JSON body), Dropbox (bearer RPC), TikTok (client_key), QuickBooks (JSON body).
-    for (const id of ['notion', 'dropbox', 'tiktok', 'quickbooks'] as const) {
+    // Notion (JSON body and a required header), Dropbox (bearer RPC), TikTok (client_key).
+    for (const id of ['notion', 'dropbox', 'tiktok'] as const) {
       expect(builtinProviders[id]).toMatchObject({ revocationUrl: null, revocation: null });
     }
   });
