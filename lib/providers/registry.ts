@@ -107,36 +107,37 @@ function originOf(template: string): string | null {
   }
 }
 
-/**
- * Whether a file entry points a built-in provider at another server: its authorizationUrl
- * (or its tokenUrl) has another origin than the catalog's, as when the demo points xero,
- * google, ... at its local OAuth server. Another path on the same server is not a move
- * (Microsoft's single-tenant `/{tenant}/oauth2/v2.0/authorize` keeps Microsoft's issuer). A
- * moved token endpoint counts too: its tokens must never reach the real provider's
- * revocation endpoint.
- */
-function movesServer(base: ProviderProfile, entry: ProvidersFileEntry): boolean {
-  const moved = (given: string | undefined, builtin: string | null) =>
-    given !== undefined && (builtin === null || originOf(given) !== originOf(builtin));
-  return moved(entry.authorizationUrl, base.authorizationUrl) || moved(entry.tokenUrl, base.tokenUrl);
+/** Whether a file entry's URL has another origin than the catalog's (null: no URL there). */
+function movedOrigin(given: string | undefined, builtin: string | null): boolean {
+  return given !== undefined && (builtin === null || originOf(given) !== originOf(builtin));
 }
 
 /**
- * A built-in profile with only the fields the file entry gives replaced. A moved provider
- * (see `movesServer`) keeps nothing of the real provider's identity or revocation: its
- * account follows the rule for a new file provider (`fileAccount`, issuer = the new origin),
- * and its revocation endpoint is the entry's (RFC 7009) or none, never the real provider's,
- * where a disconnect would send the other server's tokens. Left on its server, an entry's
- * `revocationUrl` replaces the endpoint and keeps the catalog's style (RFC 7009 where the
- * catalog had none).
+ * A built-in profile with only the fields the file entry gives replaced.
+ *
+ * An entry whose authorizationUrl or tokenUrl has another origin than the catalog's moves the
+ * provider to another server, as when the demo points xero, google, ... at its local OAuth
+ * server. Another path on the same server is not a move (Microsoft's single-tenant
+ * `/{tenant}/oauth2/v2.0/authorize` keeps Microsoft's issuer). A moved provider keeps nothing
+ * of the real provider's identity or revocation:
+ * - its account follows the rule for a new file provider (`fileAccount`: the ID token, issuer
+ *   = the new authorization server's origin); when only the token endpoint moved, the server
+ *   that issues its ID tokens is unknown, so there is no account;
+ * - its revocation endpoint is the entry's `revocationUrl` (RFC 7009) or none, never the real
+ *   provider's, where a disconnect would send the other server's tokens.
+ * Left on its server, an entry's `revocationUrl` replaces the endpoint and keeps the catalog's
+ * style (RFC 7009 where the catalog had none).
  */
 function overriddenProfile(base: ProviderProfile, entry: ProvidersFileEntry): ProviderProfile {
-  const moved = movesServer(base, entry);
+  const authorizationMoved = movedOrigin(entry.authorizationUrl, base.authorizationUrl);
+  const moved = authorizationMoved || movedOrigin(entry.tokenUrl, base.tokenUrl);
   const authorizationUrl = entry.authorizationUrl ?? base.authorizationUrl;
   const scopes = entry.scopes ?? base.scopes;
   const revocationUrl = entry.revocationUrl ?? (moved ? null : base.revocationUrl);
   const revocation: RevocationStyle | null =
-    revocationUrl === null ? null : entry.revocationUrl !== undefined && moved ? 'rfc7009' : (base.revocation ?? 'rfc7009');
+    revocationUrl === null ? null : moved ? 'rfc7009' : (base.revocation ?? 'rfc7009');
+  let account = base.account;
+  if (moved) account = authorizationMoved ? fileAccount(authorizationUrl, scopes) : null;
   return {
     ...base,
     name: entry.name ?? base.name,
@@ -145,7 +146,7 @@ function overriddenProfile(base: ProviderProfile, entry: ProvidersFileEntry): Pr
     authorizationUrl,
     revocationUrl,
     revocation,
-    account: moved ? fileAccount(authorizationUrl, scopes) : base.account,
+    account,
     healthCheckUrl: entry.healthCheckUrl ?? base.healthCheckUrl,
     scopes,
     refreshToken: {
