@@ -14,7 +14,8 @@ export interface RotateKeysResult {
 
 interface Row {
   id: string;
-  access_token_encrypted: string;
+  /** Null once a disconnect erased it. */
+  access_token_encrypted: string | null;
   refresh_token_encrypted: string | null;
   token_version: number;
   [key: string]: unknown;
@@ -35,6 +36,8 @@ export async function rotateKeys(db: Db, keyRing: KeyRing, options: { batchSize?
       `select id, access_token_encrypted, refresh_token_encrypted, token_version
        from public.integrations
        where token_key_id <> $1 and id > $2
+         -- A disconnected connection's tokens are erased: nothing to re-seal.
+         and (access_token_encrypted is not null or refresh_token_encrypted is not null)
        order by id
        limit $3`,
       [keyRing.activeKeyId, after, batchSize],
@@ -42,19 +45,16 @@ export async function rotateKeys(db: Db, keyRing: KeyRing, options: { batchSize?
     if (rows.length === 0) break;
     after = rows[rows.length - 1]!.id;
 
-    const updates: { id: string; version: number; access: string; refresh: string | null }[] = [];
+    const updates: { id: string; version: number; access: string | null; refresh: string | null }[] = [];
+    // Each token re-sealed under the active key; an erased one (null) stays null.
+    const reseal = (sealed: string | null, context: string) => (sealed === null ? null : keyRing.encrypt(keyRing.decrypt(sealed, context), context));
     for (const row of rows) {
       try {
-        const access = keyRing.decrypt(row.access_token_encrypted, tokenContext.access(row.id));
-        const refresh =
-          row.refresh_token_encrypted === null
-            ? null
-            : keyRing.decrypt(row.refresh_token_encrypted, tokenContext.refresh(row.id));
         updates.push({
           id: row.id,
           version: row.token_version,
-          access: keyRing.encrypt(access, tokenContext.access(row.id)),
-          refresh: refresh === null ? null : keyRing.encrypt(refresh, tokenContext.refresh(row.id)),
+          access: reseal(row.access_token_encrypted, tokenContext.access(row.id)),
+          refresh: reseal(row.refresh_token_encrypted, tokenContext.refresh(row.id)),
         });
       } catch (error) {
         if (!(error instanceof TokenDecryptionError)) throw error;

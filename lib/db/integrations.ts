@@ -96,3 +96,80 @@ export async function canManageIntegration(tx: Queryable, integrationId: string)
   const [row] = await tx.query<{ allowed: boolean }>(`select public.can_manage_integration($1) as allowed`, [integrationId]);
   return row?.allowed === true;
 }
+
+// Disconnect (lib/connect/disconnect.ts) ------------------------------------------------------
+
+/** What a disconnect reads of a connection: its sealed tokens (service connection only) and whom it concerns. */
+export interface DisconnectTarget {
+  id: string;
+  user_id: string;
+  organization_id: string | null;
+  provider: string;
+  account_label: string | null;
+  status: 'connected' | 'needs_reauthorization' | 'disconnected';
+  /** Null once erased (a disconnected connection). */
+  access_token_encrypted: string | null;
+  refresh_token_encrypted: string | null;
+  token_version: number;
+  metadata: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export async function findDisconnectTarget(db: Queryable, integrationId: string): Promise<DisconnectTarget | null> {
+  const [row] = await db.query<DisconnectTarget>(
+    `select id, user_id, organization_id, provider, account_label, status, access_token_encrypted,
+            refresh_token_encrypted, token_version, metadata
+     from public.integrations where id = $1`,
+    [integrationId],
+  );
+  return row ?? null;
+}
+
+/**
+ * Erases a connection's tokens and marks it disconnected, if its token_version is still
+ * `expectedVersion` (the tokens the caller revoked are the ones erased). token_version + 1:
+ * a refresh in flight compares and swaps on the version it claimed (record_refresh_result),
+ * so it can never write tokens back; the lease and the call mark are cleared, and the claim
+ * only takes connected rows. Null when the version moved (a refresh rotated the tokens
+ * meanwhile), the row is gone, or it is disconnected with nothing left to erase.
+ * `expectedVersion` null: whatever version the row has now. Run it in the transaction that
+ * owes and audits the change.
+ */
+export async function eraseTokensAndDisconnect(
+  tx: Queryable,
+  input: { integrationId: string; expectedVersion: number | null; reason: string },
+): Promise<{ token_version: number } | null> {
+  const [row] = await tx.query<{ token_version: number }>(
+    `update public.integrations set
+       access_token_encrypted = null, refresh_token_encrypted = null,
+       status = 'disconnected', disconnect_reason = $3,
+       consecutive_failures = 0, consecutive_transient_failures = 0,
+       last_error_code = null, last_error = null, last_failure_at = null,
+       expires_at = null, refresh_due_at = null, refresh_token_expires_at = null,
+       lease_owner = null, lease_expires_at = null, provider_called_at = null,
+       token_version = token_version + 1
+     where id = $1 and ($2::bigint is null or token_version = $2::bigint)
+       and not (status = 'disconnected' and access_token_encrypted is null and refresh_token_encrypted is null)
+     returning token_version`,
+    [input.integrationId, input.expectedVersion, input.reason],
+  );
+  return row ?? null;
+}
+
+/** Writes owed rows (lib/owed/owed-rows.ts) for one integration with public.owe_messages; the counts inserted. */
+export async function oweIntegrationRows(
+  tx: Queryable,
+  input: { integrationId: string; now: Date; rows: { notifications: object[]; emails: object[]; webhooks: object[] } },
+): Promise<{ notifications: number; emails: number; webhooks: number }> {
+  const [row] = await tx.query<{ owed: { notifications: number; emails: number; webhooks: number } }>(
+    `select public.owe_messages($1, $2, $3::jsonb, $4::jsonb, $5::jsonb) as owed`,
+    [
+      input.integrationId,
+      input.now.toISOString(),
+      JSON.stringify(input.rows.notifications),
+      JSON.stringify(input.rows.emails),
+      JSON.stringify(input.rows.webhooks),
+    ],
+  );
+  return row?.owed ?? { notifications: 0, emails: 0, webhooks: 0 };
+}

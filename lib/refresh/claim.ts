@@ -18,7 +18,11 @@ export interface ClaimedIntegration {
   provider: string;
   account_label: string | null;
   status: 'connected' | 'needs_reauthorization' | 'disconnected';
-  access_token_encrypted: string;
+  /**
+   * Only connected rows are claimed, and a connected row always holds one (the
+   * integrations_tokens_unless_disconnected check); a disconnect erases both columns.
+   */
+  access_token_encrypted: string | null;
   refresh_token_encrypted: string | null;
   token_version: number;
   expires_at: Date | null;

@@ -42,7 +42,8 @@ export interface GetTokenOptions {
 interface Row {
   provider: string;
   status: 'connected' | 'needs_reauthorization' | 'disconnected';
-  access_token_encrypted: string;
+  /** Null once a disconnect erased it. */
+  access_token_encrypted: string | null;
   expires_at: Date | null;
   last_refreshed_at: Date | null;
   [key: string]: unknown;
@@ -132,7 +133,9 @@ export async function getValidAccessTokenWith(
   }
 }
 
-function open(deps: RefreshDeps, integrationId: string, sealed: string): string {
+function open(deps: RefreshDeps, integrationId: string, sealed: string | null): string {
+  // Erased by a disconnect (the status said connected a moment ago, or was read before it).
+  if (sealed === null) throw new TokenUnavailableError(integrationId, 'disconnected', true, 'This integration was disconnected');
   try {
     return deps.keyRing.decrypt(sealed, tokenContext.access(integrationId));
   } catch (error) {
