@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
+import { startLocalOAuthProvider, type LocalOAuthProvider } from '../../lib/demo/local-oauth-provider';
 import { KeyRing } from '../../lib/crypto/key-ring';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { ensureBuild, freePort, startNext, type RunningServer } from '../support/next-server';
@@ -24,6 +28,8 @@ describe('disconnect route (next start, Supabase Auth)', () => {
   let manager: MockUser;
   let soloUser: MockUser;
   let orgId: string;
+  let oauth: LocalOAuthProvider;
+  const CLIENT = { clientId: 'tw-e2e-disconnect', clientSecret: 'tw-e2e-disconnect-secret' };
 
   const user = async (email: string): Promise<MockUser> => ({ id: await insertUser(t.db, email), email });
   const bearer = (who: MockUser) => `Bearer ${auth.accessToken(who)}`;
@@ -57,6 +63,17 @@ describe('disconnect route (next start, Supabase Auth)', () => {
       { userId: manager.id, role: 'member', canManage: true },
     ]);
     await insertOrganization(t.db, 'Elsewhere', [{ userId: stranger.id, role: 'owner' }]);
+    // A provider of the providers file with an RFC 7009 endpoint: the real oidc-provider.
+    oauth = await startLocalOAuthProvider({ clients: [{ ...CLIENT, auth: 'client_secret_basic' }] });
+    const providersFile = join(mkdtempSync(join(tmpdir(), 'tw-disconnect-')), 'providers.json');
+    writeFileSync(
+      providersFile,
+      JSON.stringify({
+        providers: [
+          { id: 'localoidc', name: 'Local OAuth', tokenUrl: oauth.tokenUrl, revocationUrl: oauth.revocationUrl, ...CLIENT, clientAuth: 'client_secret_basic', rotatesRefreshTokens: true },
+        ],
+      }),
+    );
     server = await startNext(
       {
         PATH: process.env.PATH,
@@ -66,6 +83,7 @@ describe('disconnect route (next start, Supabase Auth)', () => {
         TOKEN_ENCRYPTION_KEYS: `k1:${key.toString('base64')}`,
         SUPABASE_URL: auth.url,
         SUPABASE_ANON_KEY: auth.anonKey,
+        TOKENWARDEN_PROVIDERS_FILE: providersFile,
       },
       await freePort(),
     );
@@ -73,6 +91,7 @@ describe('disconnect route (next start, Supabase Auth)', () => {
 
   afterAll(async () => {
     await server?.stop();
+    await oauth?.close();
     await auth?.close();
     await t?.drop();
   });
@@ -146,5 +165,25 @@ describe('disconnect route (next start, Supabase Auth)', () => {
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ error: 'Invalid input', field: 'id' });
     expect((await row(id)).status).toBe('connected');
+  });
+
+  it("revokes the grant at the provider: the old refresh token then answers invalid_grant there", async () => {
+    const minted = await oauth.mintTokens({ accountId: 'e2e-user', clientId: CLIENT.clientId });
+    const id = await insertIntegration(t.db, ring, { userId: owner.id, organizationId: orgId, provider: 'localoidc', accessToken: minted.accessToken, refreshToken: minted.refreshToken });
+    const response = await request(server.url).post(path(id)).set('Authorization', bearer(owner));
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ ok: true, integration_id: id, status: 'disconnected', revoked: true });
+    for (const token of [minted.accessToken, minted.refreshToken]) expect(response.text).not.toContain(token);
+    const refresh = await fetch(oauth.tokenUrl, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${CLIENT.clientId}:${CLIENT.clientSecret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: minted.refreshToken }),
+    });
+    expect(refresh.status).toBe(400);
+    expect(((await refresh.json()) as { error: string }).error).toBe('invalid_grant');
+    expect(server.output()).not.toContain(minted.refreshToken);
   });
 });

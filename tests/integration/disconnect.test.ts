@@ -22,7 +22,7 @@ import { startLocalHttpServer, type LocalHttpServer } from '../support/local-htt
 const CLIENT = { clientId: 'tw-disconnect', clientSecret: 'tw-disconnect-secret' };
 const OWNER_EMAIL = 'owner-disconnect@example.com';
 
-/** The registry with `id`'s profile given a revocation endpoint (the providers file has no field for it yet). */
+/** The registry with `id`'s revocation endpoint moved (to a stand-in that fails). */
 function withRevocation(registry: ProviderRegistry, id: string, revocationUrl: string): ProviderRegistry {
   const patch = (provider: ResolvedProvider): ResolvedProvider =>
     provider.id === id ? { ...provider, revocationUrl, revocation: 'rfc7009' } : provider;
@@ -47,8 +47,13 @@ describe('disconnect (oidc-provider, real PostgreSQL)', () => {
 
   beforeAll(async () => {
     oauth = await startLocalOAuthProvider({ clients: [{ ...CLIENT, auth: 'client_secret_basic' }] });
-    h = await createRefreshHarness([{ id: 'local', name: 'Local OAuth', tokenUrl: oauth.tokenUrl, ...CLIENT, rotatesRefreshTokens: true }]);
-    providers = withRevocation(h.providers, 'local', oauth.revocationUrl);
+    h = await createRefreshHarness([
+      { id: 'local', name: 'Local OAuth', tokenUrl: oauth.tokenUrl, revocationUrl: oauth.revocationUrl, ...CLIENT, rotatesRefreshTokens: true },
+      { id: 'local_plain', name: 'Local OAuth without revocation', tokenUrl: oauth.tokenUrl, ...CLIENT, rotatesRefreshTokens: true },
+    ]);
+    // The providers file's revocationUrl: RFC 7009 at the local provider.
+    providers = h.providers;
+    expect(providers.get('local')).toMatchObject({ revocation: 'rfc7009', revocationUrl: oauth.revocationUrl });
     failing = await startLocalHttpServer('failing revocation endpoint', async (_req, res) => {
       res.writeHead(503, { 'content-type': 'text/html' });
       res.end('<html>Service Unavailable</html>');
@@ -67,9 +72,9 @@ describe('disconnect (oidc-provider, real PostgreSQL)', () => {
   const disconnect = (integrationId: string, overrides: Partial<DisconnectDeps> = {}) =>
     disconnectIntegration(deps(overrides), { integrationId, actor: userActor(ownerId), actorEmail: OWNER_EMAIL });
 
-  async function connected(accountId: string) {
+  async function connected(accountId: string, provider = 'local') {
     const minted = await oauth.mintTokens({ accountId, clientId: CLIENT.clientId });
-    const id = await h.seed({ provider: 'local', accessToken: minted.accessToken, refreshToken: minted.refreshToken, expiresIn: 60, userId: ownerId, organizationId: orgId });
+    const id = await h.seed({ provider, accessToken: minted.accessToken, refreshToken: minted.refreshToken, expiresIn: 60, userId: ownerId, organizationId: orgId });
     return { id, minted };
   }
 
@@ -195,10 +200,11 @@ describe('disconnect (oidc-provider, real PostgreSQL)', () => {
   });
 
   it('answers revoked: null for a provider without a revocation endpoint and erases all the same', async () => {
-    const { id } = await connected('erin');
-    const result = await disconnect(id, { providers: h.providers });
+    const { id, minted } = await connected('erin', 'local_plain');
+    const result = await disconnect(id);
     expect(result).toEqual({ ok: true, integration_id: id, status: 'disconnected', revoked: null });
     expect(await stored(id)).toMatchObject({ status: 'disconnected', access_token_encrypted: null, refresh_token_encrypted: null });
+    expect((await refreshAtProvider(minted.refreshToken)).status).toBe(200);
   });
 
   it('leaves nothing for the refresh engine: no pass calls the provider, no token is handed out, rotation skips it', async () => {

@@ -19,6 +19,8 @@ export interface ProviderFileEntry {
   id: string;
   name?: string;
   tokenUrl: string;
+  /** RFC 7009 revocation endpoint, called on disconnect. */
+  revocationUrl?: string;
   clientId: string;
   clientSecret: string;
   clientAuth?: 'client_secret_basic' | 'client_secret_post';
