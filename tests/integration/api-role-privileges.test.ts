@@ -17,8 +17,11 @@ import { asUser } from '../../lib/db/user-context';
 
 const engines = ['postgres', 'pglite'] as const;
 
-/** The membership checks RLS policies call: `authenticated` must be able to run them. */
-const POLICY_HELPERS = ['can_manage_org_integrations', 'is_org_admin', 'is_org_member'];
+/**
+ * The membership checks RLS policies and the "who may manage this connection" question
+ * (lib/db/integrations.ts canManageIntegration) call: `authenticated` must be able to run them.
+ */
+const POLICY_HELPERS = ['can_manage_integration', 'can_manage_org_integrations', 'is_org_admin', 'is_org_member'];
 
 /** Runs fn as anon (no claims), as PostgREST does for a request without a session. */
 function asAnon<T>(db: Db, fn: (tx: Queryable) => Promise<T>): Promise<T> {

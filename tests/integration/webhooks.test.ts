@@ -526,6 +526,7 @@ describe('webhookEndpointInputSchema', () => {
     }
     // Events default to all of them, and repeats collapse.
     expect(webhookEndpointInputSchema.parse({ url: 'https://hooks.example.com' }).events).toEqual([
+      'integration.connected',
       'integration.disconnected',
       'integration.restored',
       'integration.expiring',
@@ -548,7 +549,7 @@ describe('webhookEndpointInputSchema', () => {
     const unknown = refusal({ url: 'https://hooks.example.com', events: ['integration.disconnected', 'integration.deleted'] });
     expect(unknown).toHaveLength(1);
     expect(unknown[0]!.path).toBe('events.1');
-    expect(unknown[0]!.message).toMatch(/must be one of integration\.disconnected, integration\.restored, integration\.expiring/);
+    expect(unknown[0]!.message).toMatch(/must be one of integration\.connected, integration\.disconnected, integration\.restored, integration\.expiring/);
     expect(refusal({ url: 'https://hooks.example.com', events: [] })).toEqual([{ path: 'events', message: 'must name at least one event' }]);
     expect(refusal({ url: 'https://hooks.example.com', events: 'integration.disconnected' })[0]!.path).toBe('events');
     expect(refusal({ url: 'https://hooks.example.com', secret: 'whsec_mine' })[0]!.message).toMatch(/secret/);
