@@ -173,3 +173,168 @@ export async function oweIntegrationRows(
   );
   return row?.owed ?? { notifications: 0, emails: 0, webhooks: 0 };
 }
+
+// Connect and reconnect (lib/connect) ------------------------------------------------------
+
+/**
+ * Whether the user may add connections to the organization: its owners and admins, and
+ * members with can_manage_integrations (public.can_manage_org_integrations). Run it inside
+ * `asUser`. False for a stranger and for an organization that does not exist (404 either way).
+ */
+export async function canManageOrganizationIntegrations(tx: Queryable, organizationId: string): Promise<boolean> {
+  const [row] = await tx.query<{ allowed: boolean }>(`select public.can_manage_org_integrations($1) as allowed`, [organizationId]);
+  return row?.allowed === true;
+}
+
+/** What a reconnect needs to know of the connection before it sends the user to the provider. */
+export interface ConnectTarget {
+  id: string;
+  provider: string;
+  organization_id: string | null;
+  provider_account_id: string | null;
+  account_label: string | null;
+  metadata: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export async function findConnectTarget(db: Queryable, integrationId: string): Promise<ConnectTarget | null> {
+  const [row] = await db.query<ConnectTarget>(
+    `select id, provider, organization_id, provider_account_id, account_label, metadata from public.integrations where id = $1`,
+    [integrationId],
+  );
+  return row ?? null;
+}
+
+/** The connection a (re)connect writes over, locked for the rest of the transaction. */
+export interface LockedConnection extends ConnectTarget {
+  user_id: string;
+  status: 'connected' | 'needs_reauthorization' | 'disconnected';
+  token_version: number;
+}
+
+const LOCKED_COLUMNS = `id, user_id, provider, organization_id, provider_account_id, account_label, metadata, status, token_version`;
+
+/**
+ * Locks the connection row: an in-flight refresh's record_refresh_result then waits for this
+ * transaction, and finds token_version moved on (its compare-and-swap fails, nothing written).
+ */
+export async function lockConnection(tx: Queryable, integrationId: string): Promise<LockedConnection | null> {
+  const [row] = await tx.query<LockedConnection>(`select ${LOCKED_COLUMNS} from public.integrations where id = $1 for update`, [integrationId]);
+  return row ?? null;
+}
+
+/**
+ * The connection of this account on this provider that a new connect lands on instead of
+ * adding a second one: the organization's (a connect into an organization), else the user's
+ * own one outside any organization. Locked.
+ */
+export async function lockSameAccountConnection(
+  tx: Queryable,
+  input: { provider: string; providerAccountId: string; userId: string; organizationId: string | null },
+): Promise<LockedConnection | null> {
+  const [row] = await tx.query<LockedConnection>(
+    `select ${LOCKED_COLUMNS} from public.integrations
+     where provider = $1 and provider_account_id = $2
+       and (case when $4::uuid is null then user_id = $3::uuid and organization_id is null else organization_id = $4::uuid end)
+     order by created_at limit 1
+     for update`,
+    [input.provider, input.providerAccountId, input.userId, input.organizationId],
+  );
+  return row ?? null;
+}
+
+/** New tokens and what comes with them, sealed by the caller. */
+export interface ConnectTokens {
+  accessTokenEncrypted: string;
+  refreshTokenEncrypted: string | null;
+  tokenKeyId: string;
+  scopes: string[];
+  expiresAt: string | null;
+  refreshDueAt: string | null;
+  refreshTokenExpiresAt: string | null;
+  providerAccountId: string | null;
+  accountLabel: string | null;
+}
+
+/**
+ * A reconnect in place: the tokens replaced, token_version + 1 (an in-flight refresh's
+ * compare-and-swap then fails), counters 0, status connected, errors and reason cleared,
+ * connected_at now, the lease and call mark cleared. The account id is only ever set where
+ * it was unknown; the label is the provider's newest. Returns the new token_version.
+ */
+export async function reconnectInPlace(tx: Queryable, id: string, tokens: ConnectTokens): Promise<number> {
+  const [row] = await tx.query<{ token_version: number }>(
+    `update public.integrations set
+       access_token_encrypted = $2, refresh_token_encrypted = $3, token_key_id = $4,
+       token_version = token_version + 1,
+       scopes = array(select jsonb_array_elements_text($5::jsonb)),
+       expires_at = $6::timestamptz, refresh_due_at = $7::timestamptz, refresh_token_expires_at = $8::timestamptz,
+       provider_account_id = coalesce(provider_account_id, $9), account_label = coalesce($10, account_label),
+       status = 'connected', consecutive_failures = 0, consecutive_transient_failures = 0,
+       last_error_code = null, last_error = null, last_failure_at = null, disconnect_reason = null,
+       connected_at = now(), provider_called_at = null, lease_owner = null, lease_expires_at = null
+     where id = $1
+     returning token_version`,
+    [
+      id,
+      tokens.accessTokenEncrypted,
+      tokens.refreshTokenEncrypted,
+      tokens.tokenKeyId,
+      JSON.stringify(tokens.scopes),
+      tokens.expiresAt,
+      tokens.refreshDueAt,
+      tokens.refreshTokenExpiresAt,
+      tokens.providerAccountId,
+      tokens.accountLabel,
+    ],
+  );
+  if (!row) throw new Error(`integration ${id} vanished while locked`);
+  return Number(row.token_version);
+}
+
+export async function insertConnection(
+  tx: Queryable,
+  input: { id: string; userId: string; organizationId: string | null; provider: string; metadata: Record<string, unknown> } & ConnectTokens,
+): Promise<void> {
+  await tx.query(
+    `insert into public.integrations (
+       id, user_id, organization_id, provider, account_label, provider_account_id, status,
+       access_token_encrypted, refresh_token_encrypted, token_key_id, scopes,
+       expires_at, refresh_due_at, refresh_token_expires_at, metadata, connected_at)
+     values ($1, $2, $3, $4, $5, $6, 'connected', $7, $8, $9, array(select jsonb_array_elements_text($10::jsonb)),
+             $11::timestamptz, $12::timestamptz, $13::timestamptz, $14::jsonb, now())`,
+    [
+      input.id,
+      input.userId,
+      input.organizationId,
+      input.provider,
+      input.accountLabel,
+      input.providerAccountId,
+      input.accessTokenEncrypted,
+      input.refreshTokenEncrypted,
+      input.tokenKeyId,
+      JSON.stringify(input.scopes),
+      input.expiresAt,
+      input.refreshDueAt,
+      input.refreshTokenExpiresAt,
+      JSON.stringify(input.metadata),
+    ],
+  );
+}
+
+/** The log row of a (re)connect (public.insert_refresh_log, trigger `connect`). */
+export async function insertConnectLog(tx: Queryable, id: string, provider: string, input: { durationMs: number; metadata: Record<string, unknown> }): Promise<void> {
+  await tx.query(`select public.insert_refresh_log($1, now(), $2::jsonb)`, [
+    id,
+    JSON.stringify({
+      provider,
+      trigger: 'connect',
+      outcome: 'refreshed',
+      error_code: null,
+      http_status: 200,
+      duration_ms: Math.max(0, Math.round(input.durationMs)),
+      attempts: 1,
+      metadata: input.metadata,
+    }),
+  ]);
+}

@@ -1,4 +1,5 @@
 import type { Db } from '../db/client';
+import { deleteEndedConnectSessions } from '../db/connect-sessions';
 
 /** How long refresh logs and delivered outbox rows are kept. */
 export const RETENTION_DAYS = 30;
@@ -11,6 +12,8 @@ export interface CleanupSummary {
   refreshLogsDeleted: number;
   emailsDeleted: number;
   webhookDeliveriesDeleted: number;
+  /** Connect sessions that ended more than a day ago. */
+  connectSessionsDeleted: number;
 }
 
 /**
@@ -50,6 +53,8 @@ export async function runCleanup(db: Db, options: { now: Date; batchSize?: numbe
        select id from public.webhook_deliveries where status = 'sent' and sent_at < $1::timestamptz limit $2)
      returning id`,
   );
+  // A connect session is worth nothing once used or expired; a day keeps it for a support question.
+  const connectSessionsDeleted = await deleteEndedConnectSessions(db, new Date(options.now.getTime() - 86_400_000).toISOString(), batch);
   return {
     ok: true,
     startedAt: options.now.toISOString(),
@@ -58,5 +63,6 @@ export async function runCleanup(db: Db, options: { now: Date; batchSize?: numbe
     refreshLogsDeleted,
     emailsDeleted,
     webhookDeliveriesDeleted,
+    connectSessionsDeleted,
   };
 }

@@ -36,35 +36,11 @@ export async function callTokenEndpoint(input: CallInput, options: CallOptions):
   const as: oauth.AuthorizationServer = { issuer: new URL(tokenUrl).origin, token_endpoint: tokenUrl };
   // Instagram's refresh needs no client; oauth4webapi still wants a client id to name.
   const client: oauth.Client = { client_id: credentials.clientId || provider.id };
-  const clientAuth = () =>
-    provider.clientAuth === 'client_secret_post'
-      ? oauth.ClientSecretPost(credentials.clientSecret)
-      : oauth.ClientSecretBasic(credentials.clientSecret);
+  const clientAuth = () => clientAuthentication(provider, credentials);
 
-  let providerCode: string | undefined;
-  let retryAfterSeconds: number | undefined;
-  const normalise = normaliserFor(provider.id);
+  const seen: SeenAnswer = {};
+  const normalisingFetch = createNormalisingFetch(provider.id, options.fetch, seen);
   const processOptions: oauth.ProcessTokenResponseOptions = { recognizedTokenTypes: recognizedTokenTypes(tokenTypesFor(provider.id)) };
-  // Wraps the injected fetch: notes Retry-After, and lets the provider's normaliser rewrite
-  // the answer before oauth4webapi judges it.
-  const normalisingFetch = async (url: string, init: RequestInit): Promise<Response> => {
-    const response = await options.fetch(url, init);
-    retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'));
-    const text = await response.text();
-    const json = parseJson(text);
-    const answer = normalise ? normalise({ status: response.status, json }) : { status: response.status, json };
-    providerCode = answer.providerCode;
-    // An ID token in a refresh response says who the user is, which a refresh does not need;
-    // oauth4webapi would validate its issuer against the token endpoint's origin, which is
-    // not the issuer for providers such as Google. Drop it rather than fail good refreshes.
-    const stripped = withoutIdToken(answer.json);
-    if (stripped === json && answer.status === response.status) {
-      return new Response(text, { status: response.status, headers: response.headers });
-    }
-    const headers = new Headers(response.headers);
-    headers.set('content-type', 'application/json');
-    return new Response(JSON.stringify(stripped), { status: answer.status, headers });
-  };
 
   const requestOptions = {
     signal: AbortSignal.timeout(options.timeoutMs),
@@ -125,7 +101,7 @@ export async function callTokenEndpoint(input: CallInput, options: CallOptions):
       return { kind: 'local_error', problem: 'request_not_built' };
     }
     try {
-      return await toAttemptResult(error, { providerCode, retryAfterSeconds });
+      return await toAttemptResult(error, seen);
     } catch (unexpected) {
       // Whatever escapes is logged by the pass: never with a secret the request carried.
       throw redacted(unexpected, [credentials.clientSecret, input.accessToken, input.refreshToken]);
@@ -133,8 +109,56 @@ export async function callTokenEndpoint(input: CallInput, options: CallOptions):
   }
 }
 
+/** The client authentication the provider documents for its token endpoint. */
+export function clientAuthentication(provider: Pick<ResolvedProvider, 'clientAuth'>, credentials: { clientSecret: string }): oauth.ClientAuth {
+  return provider.clientAuth === 'client_secret_post'
+    ? oauth.ClientSecretPost(credentials.clientSecret)
+    : oauth.ClientSecretBasic(credentials.clientSecret);
+}
+
+/** What the normalising fetch saw of the last answer: for error mapping and account identity. */
+export interface SeenAnswer {
+  providerCode?: string;
+  retryAfterSeconds?: number;
+  /** The normalised JSON body (before any ID token was dropped). */
+  json?: unknown;
+}
+
+/**
+ * Wraps the injected fetch: notes Retry-After, and lets the provider's normaliser rewrite
+ * the answer before oauth4webapi judges it. `keepIdToken` (the connect flow, which validates
+ * it) keeps an ID token; a refresh drops it (see below).
+ */
+export function createNormalisingFetch(
+  providerId: string,
+  baseFetch: typeof fetch,
+  seen: SeenAnswer,
+  options: { keepIdToken?: boolean } = {},
+): (url: string, init: RequestInit) => Promise<Response> {
+  const normalise = normaliserFor(providerId);
+  return async (url, init) => {
+    const response = await baseFetch(url, init);
+    seen.retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'));
+    const text = await response.text();
+    const json = parseJson(text);
+    const answer = normalise ? normalise({ status: response.status, json }) : { status: response.status, json };
+    seen.providerCode = answer.providerCode;
+    seen.json = answer.json;
+    // An ID token in a refresh response says who the user is, which a refresh does not need;
+    // oauth4webapi would validate its issuer against the token endpoint's origin, which is
+    // not the issuer for providers such as Google. Drop it rather than fail good refreshes.
+    const stripped = options.keepIdToken ? answer.json : withoutIdToken(answer.json);
+    if (stripped === json && answer.status === response.status) {
+      return new Response(text, { status: response.status, headers: response.headers });
+    }
+    const headers = new Headers(response.headers);
+    headers.set('content-type', 'application/json');
+    return new Response(JSON.stringify(stripped), { status: answer.status, headers });
+  };
+}
+
 /** The error, or a plain copy of it with the given secrets (and their URL encodings) blanked out. */
-function redacted(error: unknown, secrets: (string | null)[]): unknown {
+export function redacted(error: unknown, secrets: (string | null)[]): unknown {
   if (!(error instanceof Error)) return error;
   const hidden = secrets.filter((value): value is string => Boolean(value)).flatMap((value) => [value, encodeURIComponent(value)]);
   const leaks = (text: string | undefined) => text !== undefined && hidden.some((value) => text.includes(value));
@@ -146,7 +170,7 @@ function redacted(error: unknown, secrets: (string | null)[]): unknown {
   return copy;
 }
 
-function toTokenSet(response: oauth.TokenEndpointResponse): TokenSet {
+export function toTokenSet(response: oauth.TokenEndpointResponse): TokenSet {
   const numberField = (...names: string[]) => {
     for (const name of names) {
       const value = response[name];
@@ -169,9 +193,9 @@ function toTokenSet(response: oauth.TokenEndpointResponse): TokenSet {
   };
 }
 
-async function toAttemptResult(
+export async function toAttemptResult(
   error: unknown,
-  seen: { providerCode?: string; retryAfterSeconds?: number },
+  seen: SeenAnswer,
 ): Promise<AttemptResult> {
   const { providerCode, retryAfterSeconds } = seen;
   if (error instanceof oauth.ResponseBodyError) {
@@ -221,7 +245,7 @@ async function toAttemptResult(
  * (Slack's "bot" and "user"), taken as sent. oauth4webapi looks the provider's `token_type`
  * up in this table, so it has no prototype: "constructor" finds nothing.
  */
-function recognizedTokenTypes(names: readonly Lowercase<string>[]): oauth.RecognizedTokenTypes {
+export function recognizedTokenTypes(names: readonly Lowercase<string>[]): oauth.RecognizedTokenTypes {
   const table = Object.create(null) as oauth.RecognizedTokenTypes;
   for (const name of names) table[name] = acceptAsSent;
   return table;

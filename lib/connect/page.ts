@@ -1,0 +1,33 @@
+/**
+ * The small page the connect routes answer with when they do not redirect: what happened, in
+ * one sentence, and a way back. Plain HTML built here with every value escaped, so a
+ * provider's name or an account label can never become markup.
+ */
+
+export function escapeHtml(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
+}
+
+export function connectPage(input: { status: number; title: string; message: string; code?: string; setCookie?: string | null }): Response {
+  const html = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="no-referrer">
+<title>${escapeHtml(input.title)} · Tokenwarden</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1f2328}h1{font-size:1.4rem}.muted{color:#59636e;font-size:.9rem}</style>
+</head>
+<body>
+<h1>${escapeHtml(input.title)}</h1>
+<p data-connect-code="${escapeHtml(input.code ?? '')}">${escapeHtml(input.message)}</p>
+<p><a href="/">Back to your connections</a></p>
+</body>
+</html>
+`;
+  const headers = new Headers({
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'referrer-policy': 'no-referrer',
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+  });
+  if (input.setCookie) headers.append('set-cookie', input.setCookie);
+  return new Response(html, { status: input.status, headers });
+}
