@@ -176,7 +176,8 @@ const commands: Record<string, Command> = {
         json: summary,
         text:
           `Removed ${summary.refreshLogsDeleted} refresh log(s), ${summary.emailsDeleted} email(s) and ` +
-          `${summary.webhookDeliveriesDeleted} webhook deliveries older than ${summary.retentionDays} days.`,
+          `${summary.webhookDeliveriesDeleted} webhook deliveries older than ${summary.retentionDays} days, ` +
+          `and ${summary.connectSessionsDeleted} connect session(s) that ended more than a day ago.`,
       };
     },
   },

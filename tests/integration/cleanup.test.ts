@@ -139,6 +139,7 @@ describe('the retention job', () => {
       refreshLogsDeleted: 1,
       emailsDeleted: 2,
       webhookDeliveriesDeleted: 1,
+      connectSessionsDeleted: 0,
     });
     await expectRetention(t.db, seeded);
 
@@ -203,6 +204,7 @@ describe('the retention job', () => {
         refreshLogsDeleted: 1,
         emailsDeleted: 2,
         webhookDeliveriesDeleted: 1,
+        connectSessionsDeleted: 0,
       });
       await expectRetention(own.db, seeded);
     } finally {
