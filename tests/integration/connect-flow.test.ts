@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { grantAccount } from '../../lib/connect/account';
 import { completeConnect, type CallbackResult } from '../../lib/connect/callback';
+import { longLivedTokens } from '../../lib/connect/long-lived';
 import type { ConnectDeps } from '../../lib/connect/deps';
 import { ConnectError } from '../../lib/connect/errors';
 import { startConnect, type StartInput } from '../../lib/connect/start';
@@ -446,5 +448,38 @@ describe('connect: what is left behind', () => {
     expect(summary.connectSessionsDeleted).toBeGreaterThan(0);
     expect(await count(`select 1 from public.connect_sessions`)).toBe(1);
     expect(fresh.state).toEqual(expect.any(String));
+  });
+});
+
+describe('connect: provider specifics (local servers answering the providers\' documented shapes)', () => {
+  it('exchanges Meta\'s short-lived token for the long-lived one right after the code exchange, and reads the account from user-info', async () => {
+    const seen: URL[] = [];
+    const meta = await startLocalHttpServer('meta', async (req, res) => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      seen.push(url);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (url.pathname === '/oauth/access_token') {
+        // "Get a Long-Lived User Access Token": { access_token, token_type, expires_in }.
+        res.end(JSON.stringify({ access_token: 'EAAlonglived', token_type: 'bearer', expires_in: 5_183_944 }));
+      } else {
+        res.end(JSON.stringify({ id: '10229', name: 'Alice Meta' }));
+      }
+    });
+    try {
+      const base = providers.get('facebook')!;
+      const facebook = {
+        ...base,
+        tokenUrl: `${meta.url}/oauth/access_token`,
+        account: { ...base.account!, url: `${meta.url}/me?fields=id,name` } as typeof base.account,
+        credentials: { clientId: 'fb-app', clientSecret: 'fb-secret' },
+      };
+      const tokens = await longLivedTokens(facebook, facebook.credentials, { accessToken: 'EAAshort', expiresInSeconds: 3600, scopes: ['public_profile'] }, { parameters: {}, fetch, timeoutMs: 5000 });
+      expect(tokens).toMatchObject({ accessToken: 'EAAlonglived', expiresInSeconds: 5_183_944, scopes: ['public_profile'] });
+      expect(Object.fromEntries(seen[0]!.searchParams)).toEqual({ grant_type: 'fb_exchange_token', client_id: 'fb-app', client_secret: 'fb-secret', fb_exchange_token: 'EAAshort' });
+      const account = await grantAccount(facebook, { tokenResponse: {}, idTokenClaims: null, callbackParams: new URLSearchParams() }, { accessToken: tokens.accessToken, parameters: {}, fetch, timeoutMs: 5000 });
+      expect(account).toEqual({ id: '10229', label: 'Alice Meta' });
+    } finally {
+      await meta.close();
+    }
   });
 });
