@@ -167,7 +167,7 @@ async function exchangeCode(
     const response = await oauth.authorizationCodeGrantRequest(authServer, client, clientAuthentication(provider, credentials), validated, redirectUri(deps.appUrl), input.verifier, {
       signal: AbortSignal.timeout(deps.requestTimeoutMs),
       headers: { accept: 'application/json' },
-      [oauth.customFetch]: createNormalisingFetch(provider.id, deps.fetch, seen, { keepIdToken: oidc !== null }),
+      [oauth.customFetch]: createNormalisingFetch(provider.id, deps.fetch, seen, { keepIdToken: oidc !== null, clientIdParameter: provider.clientIdParameter }),
       [oauth.allowInsecureRequests]: insecure,
     });
     let idTokenServer = authServer;

@@ -119,9 +119,9 @@ export async function startConnect(deps: ConnectDeps, input: StartInput): Promis
   const query = url.searchParams;
   for (const [key, value] of Object.entries({ ...provider.authorizationParams, ...provider.offlineAuthorizationParams })) query.set(key, value);
   query.set('response_type', 'code');
-  query.set('client_id', provider.credentials.clientId);
+  query.set(provider.clientIdParameter, provider.credentials.clientId);
   query.set('redirect_uri', redirectUri(deps.appUrl));
-  if (scopes.length > 0) query.set('scope', scopes.join(' '));
+  if (scopes.length > 0) query.set('scope', scopes.join(provider.scopeSeparator));
   query.set('state', state);
   query.set('code_challenge', await oauth.calculatePKCECodeChallenge(verifier));
   query.set('code_challenge_method', 'S256');

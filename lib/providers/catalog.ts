@@ -59,6 +59,8 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: { access_type: 'offline', prompt: 'consent' },
     authorizationParams: {},
+    clientIdParameter: 'client_id',
+    scopeSeparator: ' ',
     scopes: ['openid', 'email', 'profile'],
     // Where these facts come from: https://developers.google.com/identity/protocols/oauth2/web-server#offline
   },
@@ -101,6 +103,8 @@ export const builtinProviders = {
     offlineScopes: ['offline_access'],
     offlineAuthorizationParams: {},
     authorizationParams: {},
+    clientIdParameter: 'client_id',
+    scopeSeparator: ' ',
     scopes: ['openid', 'profile', 'email', 'User.Read'],
     // Where these facts come from: https://learn.microsoft.com/en-us/entra/identity-platform/refresh-tokens
   },
@@ -134,6 +138,8 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     authorizationParams: {},
+    clientIdParameter: 'client_id',
+    scopeSeparator: ',',
     // A bot scope (`scope`); user scopes would go in `user_scope`. Refresh tokens come only
     // when token rotation is turned on for the app (a one-way switch in its settings).
     // https://docs.slack.dev/authentication/installing-with-oauth
@@ -173,6 +179,8 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     authorizationParams: {},
+    clientIdParameter: 'client_id',
+    scopeSeparator: ' ',
     scopes: ['read:user'],
     // Where these facts come from: https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/refreshing-user-access-tokens
   },
@@ -209,6 +217,8 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     authorizationParams: {},
+    clientIdParameter: 'client_id',
+    scopeSeparator: ' ',
     scopes: ['oauth'],
     // Where these facts come from: https://developers.hubspot.com/docs/api-reference/auth-oauth-v3/guide
   },
@@ -245,6 +255,8 @@ export const builtinProviders = {
     offlineScopes: ['refresh_token'],
     offlineAuthorizationParams: {},
     authorizationParams: {},
+    clientIdParameter: 'client_id',
+    scopeSeparator: ' ',
     scopes: ['api'],
     // Where these facts come from: https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_refresh_token_flow.htm
   },
@@ -283,6 +295,8 @@ export const builtinProviders = {
     // owner=user is required on Notion's authorization URL (public integrations).
     // https://developers.notion.com/reference/authorization
     authorizationParams: { owner: 'user' },
+    clientIdParameter: 'client_id',
+    scopeSeparator: ' ',
     // Notion has no OAuth scopes; users pick the pages to share.
     scopes: [],
     // Where these facts come from: https://developers.notion.com/reference/refresh-a-token
@@ -319,6 +333,8 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: { token_access_type: 'offline' },
     authorizationParams: {},
+    clientIdParameter: 'client_id',
+    scopeSeparator: ' ',
     scopes: ['account_info.read'],
     // Where these facts come from: https://dropbox.tech/developers/using-oauth-2-0-with-offline-access
   },
@@ -354,6 +370,8 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     authorizationParams: {},
+    clientIdParameter: 'client_id',
+    scopeSeparator: ' ',
     scopes: ['public_profile', 'email'],
     // Where these facts come from: https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived
   },
@@ -391,6 +409,8 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     authorizationParams: {},
+    clientIdParameter: 'client_id',
+    scopeSeparator: ' ',
     scopes: ['instagram_business_basic'],
     // Where these facts come from: https://developers.facebook.com/docs/instagram-platform/reference/refresh_access_token
   },
@@ -424,6 +444,8 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     authorizationParams: {},
+    clientIdParameter: 'client_id',
+    scopeSeparator: ' ',
     scopes: ['openid', 'profile', 'email'],
     // Where these facts come from: https://learn.microsoft.com/en-us/linkedin/shared/authentication/programmatic-refresh-tokens
   },
@@ -431,10 +453,10 @@ export const builtinProviders = {
   tiktok: {
     id: 'tiktok',
     name: 'TikTok',
-    // Sends `client_key` (not client_id) with client_secret in the form body.
+    // Takes `client_key` (not client_id) with client_secret in the form body: clientIdParameter.
     tokenUrl: 'https://open.tiktokapis.com/v2/oauth/token/',
-    // TikTok's authorize URL also names the client `client_key` (not client_id) and takes
-    // comma-separated scopes. https://developers.tiktok.com/doc/login-kit-web
+    // TikTok's authorize URL also names the client `client_key` and takes comma-separated
+    // scopes (clientIdParameter, scopeSeparator). https://developers.tiktok.com/doc/login-kit-web
     authorizationUrl: 'https://www.tiktok.com/v2/auth/authorize/',
     // POST /v2/oauth/revoke/ takes client_key, client_secret and token: RFC 7009 but for the
     // client_key name, which oauth4webapi's revocationRequest does not send, so no style fits
@@ -464,6 +486,8 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     authorizationParams: {},
+    clientIdParameter: 'client_key',
+    scopeSeparator: ',',
     scopes: ['user.info.basic'],
     // Where these facts come from: https://developers.tiktok.com/doc/oauth-user-access-token-management
   },
@@ -497,6 +521,8 @@ export const builtinProviders = {
     offlineScopes: ['offline.access'],
     offlineAuthorizationParams: {},
     authorizationParams: {},
+    clientIdParameter: 'client_id',
+    scopeSeparator: ' ',
     scopes: ['tweet.read', 'users.read'],
     // Where these facts come from: https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code
   },
@@ -529,6 +555,8 @@ export const builtinProviders = {
     offlineScopes: ['offline_access'],
     offlineAuthorizationParams: {},
     authorizationParams: {},
+    clientIdParameter: 'client_id',
+    scopeSeparator: ' ',
     scopes: ['openid', 'profile', 'email'],
     // Where these facts come from: https://developer.xero.com/faq/oauth2
   },
@@ -567,6 +595,8 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     authorizationParams: {},
+    clientIdParameter: 'client_id',
+    scopeSeparator: ' ',
     scopes: ['com.intuit.quickbooks.accounting'],
     // Where these facts come from: https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/faq
   },
@@ -598,6 +628,8 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     authorizationParams: {},
+    clientIdParameter: 'client_id',
+    scopeSeparator: ' ',
     // Scopes are chosen on the Zoom app itself; the authorize request may omit them.
     scopes: [],
     // Where these facts come from: https://devsupport.zoom.us/hc/en-us/articles/360060332931-Extending-the-expiration-for-an-OAuth-access-token
@@ -635,6 +667,8 @@ export const builtinProviders = {
     // The authorization URL needs audience=api.atlassian.com and prompt=consent on every
     // connect, offline or not. https://developer.atlassian.com/cloud/oauth/getting-started/implementing-oauth-3lo
     authorizationParams: { audience: 'api.atlassian.com', prompt: 'consent' },
+    clientIdParameter: 'client_id',
+    scopeSeparator: ' ',
     scopes: ['read:me'],
     // Where these facts come from: https://developer.atlassian.com/cloud/oauth/getting-started/refresh-tokens
   },
@@ -673,6 +707,8 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     authorizationParams: {},
+    clientIdParameter: 'client_id',
+    scopeSeparator: ' ',
     scopes: ['read_products'],
     // Where these facts come from: https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens
   },
@@ -706,6 +742,8 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     authorizationParams: {},
+    clientIdParameter: 'client_id',
+    scopeSeparator: ' ',
     scopes: ['data.records:read', 'schema.bases:read'],
     // Where these facts come from: https://airtable.com/developers/web/api/oauth-reference
   },
@@ -736,6 +774,8 @@ export const builtinProviders = {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     authorizationParams: {},
+    clientIdParameter: 'client_id',
+    scopeSeparator: ' ',
     scopes: ['identify'],
     // Where these facts come from: https://discord.com/developers/docs/topics/oauth2
   },

@@ -94,6 +94,8 @@ function newProfile(entry: ProvidersFileEntry): Record<string, unknown> {
     offlineScopes: [],
     offlineAuthorizationParams: {},
     authorizationParams: {},
+    clientIdParameter: 'client_id',
+    scopeSeparator: ' ',
     scopes,
   };
 }

@@ -128,6 +128,13 @@ export const providerProfileSchema = z.object({
    * a connection that works (Notion `owner=user`, Atlassian `audience`), sent on every connect.
    */
   authorizationParams: z.record(z.string().min(1), z.string()),
+  /**
+   * The parameter that names the client in authorization and token requests: `client_id`
+   * (RFC 6749), or TikTok's `client_key`.
+   */
+  clientIdParameter: z.enum(['client_id', 'client_key']),
+  /** How the `scope` parameter joins scopes: a space (RFC 6749 §3.3), or a comma (Slack, TikTok). */
+  scopeSeparator: z.enum([' ', ',']),
   /** Default scopes requested on connect, if the host app does not choose its own. */
   scopes: z.array(z.string().min(1)),
 }).refine((profile) => (profile.revocation === null) === (profile.revocationUrl === null), {

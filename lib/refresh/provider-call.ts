@@ -39,7 +39,7 @@ export async function callTokenEndpoint(input: CallInput, options: CallOptions):
   const clientAuth = () => clientAuthentication(provider, credentials);
 
   const seen: SeenAnswer = {};
-  const normalisingFetch = createNormalisingFetch(provider.id, options.fetch, seen);
+  const normalisingFetch = createNormalisingFetch(provider.id, options.fetch, seen, { clientIdParameter: provider.clientIdParameter });
   const processOptions: oauth.ProcessTokenResponseOptions = { recognizedTokenTypes: recognizedTokenTypes(tokenTypesFor(provider.id)) };
 
   const requestOptions = {
@@ -133,11 +133,11 @@ export function createNormalisingFetch(
   providerId: string,
   baseFetch: typeof fetch,
   seen: SeenAnswer,
-  options: { keepIdToken?: boolean } = {},
+  options: { keepIdToken?: boolean; clientIdParameter?: ResolvedProvider['clientIdParameter'] } = {},
 ): (url: string, init: RequestInit) => Promise<Response> {
   const normalise = normaliserFor(providerId);
   return async (url, init) => {
-    const response = await baseFetch(url, init);
+    const response = await baseFetch(url, withClientIdParameter(init, options.clientIdParameter));
     seen.retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'));
     const text = await response.text();
     const json = parseJson(text);
@@ -155,6 +155,17 @@ export function createNormalisingFetch(
     headers.set('content-type', 'application/json');
     return new Response(JSON.stringify(stripped), { status: answer.status, headers });
   };
+}
+
+/**
+ * oauth4webapi names the client `client_id` in a form body; a provider that calls it
+ * something else (TikTok's `client_key`) gets the same body with that one name changed.
+ */
+function withClientIdParameter(init: RequestInit, name: ResolvedProvider['clientIdParameter'] | undefined): RequestInit {
+  if (!name || name === 'client_id' || !(init.body instanceof URLSearchParams) || !init.body.has('client_id')) return init;
+  const body = new URLSearchParams();
+  for (const [key, value] of init.body) body.append(key === 'client_id' ? name : key, value);
+  return { ...init, body };
 }
 
 /** The error, or a plain copy of it with the given secrets (and their URL encodings) blanked out. */

@@ -482,4 +482,27 @@ describe('connect: provider specifics (local servers answering the providers\' d
       await meta.close();
     }
   });
+
+  it("asks each built-in provider in its documented words: Google offline, Microsoft offline_access, Slack's and TikTok's comma scopes, TikTok's client_key", async () => {
+    const env = Object.fromEntries(
+      ['GOOGLE', 'MICROSOFT', 'SLACK', 'TIKTOK', 'XERO', 'ATLASSIAN'].flatMap((id) => [[`${id}_CLIENT_ID`, `${id.toLowerCase()}-app`], [`${id}_CLIENT_SECRET`, 'secret']]),
+    );
+    const builtin = { ...deps, providers: loadProviderRegistry({ env }) };
+    const query = async (provider: string) => new URL((await startConnect(builtin, { user: alice, provider })).location).searchParams;
+
+    const google = await query('google');
+    expect(Object.fromEntries(google)).toMatchObject({ client_id: 'google-app', access_type: 'offline', prompt: 'consent', scope: 'openid email profile', code_challenge_method: 'S256', response_type: 'code', redirect_uri: CALLBACK });
+    expect(google.get('nonce')).toMatch(/^[\w-]{20,}$/);
+    const microsoft = await query('microsoft');
+    expect(microsoft.get('scope')!.split(' ')).toContain('offline_access');
+    expect((await query('xero')).get('scope')!.split(' ')).toEqual(expect.arrayContaining(['openid', 'offline_access']));
+    expect(Object.fromEntries(await query('atlassian'))).toMatchObject({ audience: 'api.atlassian.com', prompt: 'consent' });
+    const slack = await query('slack');
+    expect(slack.get('scope')).toBe(builtin.providers.get('slack')!.scopes.join(','));
+    const tiktok = await query('tiktok');
+    expect(tiktok.get('client_key')).toBe('tiktok-app');
+    expect(tiktok.has('client_id')).toBe(false);
+    expect(tiktok.get('scope')).toBe(builtin.providers.get('tiktok')!.scopes.join(','));
+    expect(tiktok.get('nonce')).toBeNull(); // not an OpenID provider
+  });
 });

@@ -55,4 +55,25 @@ describe('the provider HTTP client (undici keep-alive, shaped as fetch)', () => 
     );
     expect(refreshed).toMatchObject({ kind: 'tokens', tokens: { accessToken: 'new-access', refreshToken: 'new-refresh', expiresInSeconds: 43200 } });
   });
+
+  it("names the client as TikTok does (client_key) in a refresh's form body, and as everyone else does elsewhere", async () => {
+    const providers = loadProviderRegistry({ env: {} });
+    for (const id of ['tiktok', 'google'] as const) {
+      const provider = { ...providers.get(id)!, tokenUrl: fault.tokenUrl, credentials: { clientId: 'the-client', clientSecret: 's' } };
+      fault.enqueue(responses.tokens({ accessToken: 'new-access', refreshToken: 'new-refresh', expiresIn: 7200 }));
+      const refreshed = await callTokenEndpoint(
+        { provider, credentials: provider.credentials, accessToken: 'a', refreshToken: 'r', parameters: {} },
+        { fetch: providerFetch, timeoutMs: 2000 },
+      );
+      expect(refreshed).toMatchObject({ kind: 'tokens' });
+      const form = fault.requests.at(-1)!.form;
+      if (id === 'tiktok') {
+        expect(form).toMatchObject({ client_key: 'the-client', client_secret: 's', grant_type: 'refresh_token', refresh_token: 'r' });
+        expect(form).not.toHaveProperty('client_id');
+      } else {
+        expect(form).toMatchObject({ client_id: 'the-client', grant_type: 'refresh_token' });
+        expect(form).not.toHaveProperty('client_key');
+      }
+    }
+  });
 });
