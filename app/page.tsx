@@ -171,7 +171,7 @@ export default async function IntegrationsPage({ searchParams }: { searchParams:
             </div>
             <div>{note.message}</div>
             <div className="row">
-              {note.action_url ? <a href={note.action_url}>Reconnect</a> : <span />}
+              {note.action_url ? <a href={note.action_url}>{note.type === 'integration_restored' ? 'View connection' : 'Reconnect'}</a> : <span />}
               {note.is_read ? null : <MarkRead id={note.id} label="Mark read" />}
             </div>
           </li>
