@@ -129,14 +129,14 @@ export default async function IntegrationsPage({ searchParams }: { searchParams:
               {connectable.map((provider) => (
                 <li key={provider.id}>
                   <a className="button" href={connectHref(provider.id)}>
-                    Connect {provider.name}
+                    {`Connect ${provider.name}`}
                   </a>
                 </li>
               ))}
             </ul>
             {organizations.map((organization) => (
               <div key={organization.id}>
-                <h3>For {organization.name}</h3>
+                <h3>{`For ${organization.name}`}</h3>
                 <ul aria-label={`Connect for ${organization.name}`}>
                   {connectable.map((provider) => (
                     <li key={provider.id}>
@@ -145,7 +145,7 @@ export default async function IntegrationsPage({ searchParams }: { searchParams:
                         href={connectHref(provider.id, { organization: organization.id })}
                         aria-label={`Connect ${provider.name} for ${organization.name}`}
                       >
-                        Connect {provider.name}
+                        {`Connect ${provider.name}`}
                       </a>
                     </li>
                   ))}

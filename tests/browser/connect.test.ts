@@ -16,6 +16,8 @@ describe.runIf(chromiumAvailable())('connect and reconnect in Chromium', () => {
   let server: RunningServer;
   let browser: Browser;
   let page: Page;
+  /** The demo's APP_URL (http://localhost:PORT): its links and its OAuth callback are on this origin. */
+  let app: string;
   const cspViolations: string[] = [];
 
   beforeAll(async () => {
@@ -32,6 +34,7 @@ describe.runIf(chromiumAvailable())('connect and reconnect in Chromium', () => {
       port,
       timeoutMs: 120_000,
     });
+    app = `http://localhost:${port}`;
     browser = await launchBrowser();
     page = await browser.newPage();
     page.on('console', (message) => {
@@ -47,10 +50,10 @@ describe.runIf(chromiumAvailable())('connect and reconnect in Chromium', () => {
   const xeroRow = () => page.locator('tr[data-integration-id]', { hasText: 'Xero' });
 
   it('signs Dana in and shows the revoked Xero connection dead, with its notification', async () => {
-    await page.goto(`${server.url}/`);
+    await page.goto(`${app}/`);
     await page.waitForURL(/\/sign-in$/);
     await page.getByRole('button', { name: /Continue as dana/ }).click();
-    await page.waitForURL(`${server.url}/`);
+    await page.waitForURL(`${app}/`);
     await expect.poll(() => xeroRow().innerText(), { timeout: 60_000, interval: 1_000 }).toMatch(/needs reauthorization/);
     const note = page.locator('li[data-notification-id]', { hasText: 'Xero disconnected' });
     await expect.poll(() => note.count(), { timeout: 20_000 }).toBeGreaterThan(0);
@@ -86,7 +89,7 @@ describe.runIf(chromiumAvailable())('connect and reconnect in Chromium', () => {
 
   it('shows Xero green on the dashboard, the restored notice, and its email in the dev mailbox', async () => {
     await page.getByRole('link', { name: 'Back to your connections' }).click();
-    await page.waitForURL(`${server.url}/`);
+    await page.waitForURL(`${app}/`);
     await expect.poll(() => xeroRow().innerText(), { timeout: 30_000 }).toMatch(/\bconnected\b/);
     expect(await xeroRow().innerText()).not.toMatch(/needs reauthorization/);
     // Nine rows still: reconnected in place, not a second Xero connection.
@@ -106,7 +109,7 @@ describe.runIf(chromiumAvailable())('connect and reconnect in Chromium', () => {
   }, 120_000);
 
   it("connects a new account from the dashboard's Connect section", async () => {
-    await page.goto(`${server.url}/`);
+    await page.goto(`${app}/`);
     const rowsBefore = await page.locator('tr[data-integration-id]').count();
     const mine = page.getByRole('list', { name: 'Connect for yourself' });
     await mine.getByRole('link', { name: 'Connect Dropbox' }).click();

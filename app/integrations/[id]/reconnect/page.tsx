@@ -35,7 +35,7 @@ export default async function ReconnectPage({ params, searchParams }: { params: 
   return (
     <div className="card" style={{ maxWidth: 640 }}>
       {outcome && outcome.integration === row.id ? <ConnectOutcomeBanner outcome={outcome} name={name} account={row.account_label} /> : null}
-      <h1>Reconnect {name}</h1>
+      <h1>{`Reconnect ${name}`}</h1>
       <p className="muted">
         {row.account_label ?? 'This connection'}
         {row.provider_account_id && row.provider_account_id !== row.account_label ? ` (account ${row.provider_account_id})` : ''}
@@ -61,12 +61,11 @@ export default async function ReconnectPage({ params, searchParams }: { params: 
           {row.can_manage ? (
             <>
               <p>
-                Reconnecting signs you in to {name} again{row.account_label ? ` as ${row.account_label}` : ''} and grants access once more. The
-                connection keeps its history, starts working at once, and your workflows resume.
+                {`Reconnecting signs you in to ${name} again, as the same account, and grants access once more. The connection keeps its id and history, starts working at once, and your workflows resume.`}
               </p>
               <p>
                 <a className="button primary" href={reconnectHref(row.provider, row.id, here)}>
-                  Reconnect {name}
+                  {`Reconnect ${name}`}
                 </a>
               </p>
             </>
