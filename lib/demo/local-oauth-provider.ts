@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import Provider, { type Adapter, type AdapterPayload, type Configuration, type JWK } from 'oidc-provider';
+import Provider, { interactionPolicy, type Adapter, type AdapterPayload, type Configuration, type JWK } from 'oidc-provider';
 import { z } from 'zod';
 import { handleInteraction, interactionUrl } from './interaction-pages';
 
@@ -138,7 +138,7 @@ export async function startLocalOAuthProvider(options: LocalOAuthProviderOptions
     scopes: [...new Set(['openid', 'offline_access', ...(options.scopes ?? [])])],
     // Our own pages (lib/demo/interaction-pages.ts), not devInteractions: those load a web font
     // from the network and warn on every start. Without loginPages nothing answers there.
-    interactions: { url: (_ctx, interaction) => interactionUrl(interaction.uid) },
+    interactions: { url: (_ctx, interaction) => interactionUrl(interaction.uid), policy: signInEveryTime() },
     features: { devInteractions: { enabled: false }, revocation: { enabled: true } },
     clockTolerance: CLOCK_TOLERANCE_SECONDS,
   };
@@ -216,6 +216,22 @@ export async function startLocalOAuthProvider(options: LocalOAuthProviderOptions
       await store.flush();
     },
   } satisfies LocalOAuthProvider;
+}
+
+/**
+ * oidc-provider's default prompts, with one more login check: the sign-in page shows on every
+ * authorization, even with a session at this server. A person connecting a second account in
+ * the demo chooses which one, and a reconnect shows whom it signs in as (login_hint).
+ */
+function signInEveryTime() {
+  const policy = interactionPolicy.base();
+  const { Check } = interactionPolicy;
+  policy.get('login')?.checks.push(
+    new Check('sign_in_every_time', 'The demo server asks who signs in on every authorization', (ctx) =>
+      ctx.oidc.result?.login ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT,
+    ),
+  );
+  return policy;
 }
 
 // ---------------------------------------------------------------------------------------------
