@@ -149,6 +149,27 @@ describe.runIf(chromiumAvailable())('connect and reconnect in Chromium', () => {
     expect(await dropbox.innerText()).toMatch(/Disconnected by dana@demo\.tokenwarden\.dev/);
     expect(await dropbox.getByRole('link', { name: /Reconnect Dropbox/ }).count()).toBe(1);
     expect(await dropbox.getByRole('button', { name: /Disconnect/ }).count()).toBe(0);
+  }, 60_000);
+
+  it('refuses a reconnect that signs in as another account, naming both, and changes nothing', async () => {
+    await page.goto(`${app}/`);
+    const salesforce = page.locator('tr[data-integration-id]', { hasText: 'Salesforce' });
+    await salesforce.getByRole('link', { name: /Reconnect Salesforce/ }).click();
+    const login = page.getByLabel('Login');
+    await login.waitFor({ timeout: 30_000 });
+    expect(await login.inputValue()).toBe('dana@demo.tokenwarden.dev/salesforce');
+    await login.fill('someone.else@example.test');
+    await page.getByLabel('Password').fill('anything');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const refused = page.waitForResponse((response) => response.url().includes('/api/connect/callback'));
+    await page.getByRole('button', { name: 'Allow' }).click();
+    expect((await refused).status()).toBe(409);
+    const text = await page.locator('body').innerText();
+    expect(text).toContain('someone.else@example.test');
+    expect(text).toContain('dana@demo.tokenwarden.dev/salesforce');
+
+    await page.goto(`${app}/`);
+    expect(await salesforce.innerText()).toMatch(/needs reauthorization/);
     expect(cspViolations).toEqual([]);
   }, 60_000);
 });
