@@ -149,6 +149,15 @@ describe.runIf(chromiumAvailable())('connect and reconnect in Chromium', () => {
     expect(await dropbox.innerText()).toMatch(/Disconnected by dana@demo\.tokenwarden\.dev/);
     expect(await dropbox.getByRole('link', { name: /Reconnect Dropbox/ }).count()).toBe(1);
     expect(await dropbox.getByRole('button', { name: /Disconnect/ }).count()).toBe(0);
+
+    // Its reconnect page says so, with a way back.
+    const id = await dropbox.getAttribute('data-integration-id');
+    await page.goto(`${app}/integrations/${id}/reconnect`);
+    await expect.poll(() => page.locator('main').innerText(), { timeout: 30_000 }).toMatch(/You disconnected it\./);
+    expect(await page.locator('main').innerText()).toMatch(/Disconnected by dana@demo\.tokenwarden\.dev/);
+    expect(await page.getByRole('link', { name: 'Reconnect Dropbox' }).getAttribute('href')).toBe(
+      `/connect/dropbox?integration=${id}&return_to=%2Fintegrations%2F${id}%2Freconnect`,
+    );
   }, 60_000);
 
   it('refuses a reconnect that signs in as another account, naming both, and changes nothing', async () => {
