@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
+import { escapeHtml } from '../connect/page';
 
 /**
  * The bundled OAuth server's own sign-in and consent pages (the demo and the tests only).
@@ -12,11 +13,6 @@ import type Provider from 'oidc-provider';
 export const INTERACTION_PATH = '/interaction/';
 const UID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_BODY_BYTES = 16 * 1024;
-
-/** Text and attribute values: every character HTML gives a meaning to. */
-export function escapeHtml(value: string): string {
-  return value.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
-}
 
 /** Where oidc-provider sends the browser for an interaction (its `interactions.url`). */
 export function interactionUrl(uid: string): string {
