@@ -2,31 +2,45 @@ import { redirect } from 'next/navigation';
 import { getDb } from '@/lib/db';
 import { getEnv } from '@/lib/env';
 import { asUser } from '@/lib/db/user-context';
-import { listVisibleIntegrations, type IntegrationSummary } from '@/lib/db/integrations';
+import { listManageableIntegrationIds, listVisibleIntegrations, type IntegrationSummary } from '@/lib/db/integrations';
+import { listManagedOrganizations } from '@/lib/db/organizations';
 import { getProviders } from '@/lib/runtime';
 import { getCurrentUser } from './_server/current-user';
 import { relativeTime } from './_server/format';
 import { AutoRefresh } from './_components/auto-refresh';
 import { MarkRead } from './_components/mark-read';
+import { DisconnectButton } from './_components/disconnect-button';
+import { ConnectOutcomeBanner, connectOutcomeFrom } from './_components/connect-outcome';
+import { connectHref, reconnectHref } from './_server/connect-links';
 import { listNotifications } from '@/lib/notify/notifications';
 
 export const dynamic = 'force-dynamic';
 
-export default async function IntegrationsPage() {
+export default async function IntegrationsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const user = await getCurrentUser();
   if (!user) redirect('/sign-in');
   const db = await getDb();
-  const [integrations, inbox] = await asUser(db, user.id, async (tx) => [
+  const [integrations, inbox, manageable, organizations] = await asUser(db, user.id, async (tx) => [
     await listVisibleIntegrations(tx),
     await listNotifications(tx, { limit: 10, offset: 0, unreadOnly: false }),
+    await listManageableIntegrationIds(tx),
+    await listManagedOrganizations(tx),
   ] as const);
   const providers = getProviders();
+  // Connect offers what can start the flow here: credentials configured and an authorization endpoint.
+  const connectable = providers.list().filter((provider) => provider.credentials !== null && provider.authorizationUrl !== null);
+  const outcome = connectOutcomeFrom(await searchParams);
+  const returned = outcome ? integrations.find((integration) => integration.id === outcome.integration) : undefined;
+  const nameOf = (id: string) => providers.get(id)?.name ?? id;
   const now = new Date();
   const threshold = getEnv().REFRESH_THRESHOLD_MINUTES;
 
   return (
     <>
       <AutoRefresh everySeconds={10} />
+      {outcome ? (
+        <ConnectOutcomeBanner outcome={outcome} name={returned ? nameOf(returned.provider) : 'The connection'} account={returned?.account_label} />
+      ) : null}
       <div className="row">
         <div>
           <h1>Connections</h1>
@@ -48,6 +62,9 @@ export default async function IntegrationsPage() {
             <th>Next refresh</th>
             <th>Last refreshed</th>
             <th>Failures (auth / transient)</th>
+            <th>
+              <span className="visually-hidden">Actions</span>
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -73,11 +90,71 @@ export default async function IntegrationsPage() {
                 {integration.consecutive_failures} / {integration.consecutive_transient_failures}
                 {integration.last_error_code ? <div className="muted">{integration.last_error_code}</div> : null}
               </td>
+              <td>
+                {manageable.has(integration.id) ? (
+                  <div className="actions">
+                    {integration.status !== 'connected' ? (
+                      <a
+                        className="button primary"
+                        href={reconnectHref(integration.provider, integration.id, '/')}
+                        aria-label={`Reconnect ${nameOf(integration.provider)}${integration.account_label ? ` (${integration.account_label})` : ''}`}
+                      >
+                        Reconnect
+                      </a>
+                    ) : null}
+                    {integration.status !== 'disconnected' ? (
+                      <DisconnectButton
+                        id={integration.id}
+                        name={`${nameOf(integration.provider)}${integration.account_label ? ` (${integration.account_label})` : ''}`}
+                      />
+                    ) : null}
+                  </div>
+                ) : null}
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
       {integrations.length === 0 ? <p className="muted">No connections yet.</p> : null}
+
+      <section className="connect" aria-labelledby="connect">
+        <h2 id="connect">Connect</h2>
+        {connectable.length === 0 ? (
+          <p className="muted">No provider can be connected here yet: give one its client credentials (and an authorization URL) first.</p>
+        ) : (
+          <>
+            <p className="muted">Sign in at a provider and grant access; the new connection appears above.</p>
+            <h3>For yourself</h3>
+            <ul aria-label="Connect for yourself">
+              {connectable.map((provider) => (
+                <li key={provider.id}>
+                  <a className="button" href={connectHref(provider.id)}>
+                    {`Connect ${provider.name}`}
+                  </a>
+                </li>
+              ))}
+            </ul>
+            {organizations.map((organization) => (
+              <div key={organization.id}>
+                <h3>{`For ${organization.name}`}</h3>
+                <ul aria-label={`Connect for ${organization.name}`}>
+                  {connectable.map((provider) => (
+                    <li key={provider.id}>
+                      <a
+                        className="button"
+                        href={connectHref(provider.id, { organization: organization.id })}
+                        aria-label={`Connect ${provider.name} for ${organization.name}`}
+                      >
+                        {`Connect ${provider.name}`}
+                      </a>
+                    </li>
+                  ))}
+                </ul>
+              </div>
+            ))}
+          </>
+        )}
+      </section>
 
       <div className="row" style={{ marginTop: 32 }}>
         <h2 id="notifications">
@@ -94,7 +171,7 @@ export default async function IntegrationsPage() {
             </div>
             <div>{note.message}</div>
             <div className="row">
-              {note.action_url ? <a href={note.action_url}>Reconnect</a> : <span />}
+              {note.action_url ? <a href={note.action_url}>{note.type === 'integration_restored' ? 'View connection' : 'Reconnect'}</a> : <span />}
               {note.is_read ? null : <MarkRead id={note.id} label="Mark read" />}
             </div>
           </li>

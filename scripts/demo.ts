@@ -33,6 +33,8 @@ const TOKEN_TTL_SECONDS = Number(process.env.DEMO_TOKEN_TTL_SECONDS ?? 240);
 const TICK_SECONDS = Number(process.env.DEMO_TICK_SECONDS ?? 30);
 const DEMO_CLIENT = { clientId: 'tokenwarden-demo', auth: 'client_secret_basic' as const };
 const log = (line: string) => process.stderr.write(`[demo] ${line}\n`);
+/** The built-in catalog alone (no file, no credentials): what each demo provider asks for. */
+const builtinCatalog = loadProviderRegistry({ providersFile: null, env: {} });
 
 interface DemoSecrets {
   CRON_SECRET: string;
@@ -54,12 +56,29 @@ function demoSecrets(dir: string): DemoSecrets {
   return secrets;
 }
 
-/** Points every seeded provider at the local OAuth server (a providers file in .data/). */
+/**
+ * The scopes a demo provider asks for at the local OAuth server: its catalog scopes and offline
+ * scopes, with `openid email` so that every one is an OpenID provider there (the ID token's
+ * `sub` is the account, `email` its label; lib/providers/registry.ts).
+ */
+function demoScopes(id: string): string[] {
+  const profile = builtinCatalog.get(id);
+  return [...new Set(['openid', 'email', ...(profile?.scopes ?? []), ...(profile?.offlineScopes ?? [])])];
+}
+
+/**
+ * Points every seeded provider at the local OAuth server (a providers file in .data/): token
+ * endpoint for refreshes, authorization endpoint for Connect and Reconnect, revocation
+ * endpoint for Disconnect.
+ */
 function writeProvidersFile(dir: string, oauth: LocalOAuthProvider, clientSecret: string): string {
   const file = join(dir, 'demo-providers.json');
   const providers = demoProviderIds().map((id) => ({
     id,
     tokenUrl: oauth.tokenUrl,
+    authorizationUrl: oauth.authorizationUrl,
+    revocationUrl: oauth.revocationUrl,
+    scopes: demoScopes(id),
     clientId: DEMO_CLIENT.clientId,
     clientSecret,
     clientAuth: DEMO_CLIENT.auth,
@@ -73,20 +92,26 @@ async function prepare(): Promise<{ env: Record<string, string>; oauth: LocalOAu
   if (base.NODE_ENV === 'production') throw new Error('npm run demo is for development; unset NODE_ENV=production');
   const dir = dataDir(base);
   const secrets = demoSecrets(dir);
+  const appUrl = process.env.APP_URL ?? `http://localhost:${PORT}`;
   const oauth = await startLocalOAuthProvider({
     port: OAUTH_PORT,
     accessTokenTtlSeconds: TOKEN_TTL_SECONDS,
     clients: [{ ...DEMO_CLIENT, clientSecret: secrets.OAUTH_CLIENT_SECRET }],
     persistFile: join(dir, 'oauth-provider.json'),
+    // Its own sign-in and consent pages, so Connect and Reconnect work in the browser. The app
+    // is reached as localhost or 127.0.0.1; the callback is registered under both.
+    loginPages: true,
+    redirectUris: [...new Set([`${appUrl}/api/connect/callback`, `http://127.0.0.1:${PORT}/api/connect/callback`])],
+    scopes: [...new Set(demoProviderIds().flatMap(demoScopes))],
   });
-  log(`oauth provider: ${oauth.issuer} (access tokens live ${TOKEN_TTL_SECONDS} s, refresh tokens rotate)`);
+  log(`oauth provider: ${oauth.issuer} (access tokens live ${TOKEN_TTL_SECONDS} s, refresh tokens rotate; sign-in page for Connect and Reconnect)`);
   const childEnv: Record<string, string> = {
     ...(process.env as Record<string, string>),
     NEXT_TELEMETRY_DISABLED: '1',
     CRON_SECRET: process.env.CRON_SECRET ?? secrets.CRON_SECRET,
     TOKENWARDEN_DATA_DIR: dir,
     TOKENWARDEN_PROVIDERS_FILE: writeProvidersFile(dir, oauth, secrets.OAUTH_CLIENT_SECRET),
-    APP_URL: process.env.APP_URL ?? `http://localhost:${PORT}`,
+    APP_URL: appUrl,
     // The demo is signed into by picking a user; lib/env.ts refuses this if the database is not on this machine.
     TOKENWARDEN_LOCAL_AUTH: '1',
     // The demo owner is also the operator, so the admin page and operator emails show.
@@ -104,7 +129,8 @@ async function prepare(): Promise<{ env: Record<string, string>; oauth: LocalOAu
       keyRing,
       providers,
       tokens: {
-        mint: (connection) => oauth.mintTokens({ accountId: `${connection.user}/${connection.provider}`, clientId: DEMO_CLIENT.clientId }),
+        mint: (connection) =>
+          oauth.mintTokens({ accountId: connection.accountId, clientId: DEMO_CLIENT.clientId, scope: demoScopes(connection.provider).join(' ') }),
         revoke: (grantId) => oauth.revokeGrant(grantId),
       },
     });

@@ -338,3 +338,42 @@ export async function insertConnectLog(tx: Queryable, id: string, provider: stri
     }),
   ]);
 }
+
+/**
+ * The reconnect page's view of one integration: what happened and when, and whether the
+ * current user may start a reconnect (public.can_manage_integration). Run it inside `asUser`:
+ * RLS hides other people's, so null means "not yours or gone".
+ */
+export interface ReconnectPageView {
+  id: string;
+  provider: string;
+  account_label: string | null;
+  provider_account_id: string | null;
+  status: IntegrationSummary['status'];
+  disconnect_reason: string | null;
+  last_error_code: string | null;
+  last_failure_at: Date | null;
+  connected_at: Date | null;
+  expires_at: Date | null;
+  can_manage: boolean;
+  [key: string]: unknown;
+}
+
+export async function findReconnectPageView(tx: Queryable, integrationId: string): Promise<ReconnectPageView | null> {
+  const [row] = await tx.query<ReconnectPageView>(
+    `select id, provider, account_label, provider_account_id, status, disconnect_reason, last_error_code,
+            last_failure_at, connected_at, expires_at, public.can_manage_integration(id) as can_manage
+     from public.integrations where id = $1`,
+    [integrationId],
+  );
+  return row ?? null;
+}
+
+/**
+ * Of the integrations the current user sees, the ids they may manage (reconnect, disconnect):
+ * canManageIntegration for a whole dashboard in one query. Run it inside `asUser`.
+ */
+export async function listManageableIntegrationIds(tx: Queryable): Promise<Set<string>> {
+  const rows = await tx.query<{ id: string }>(`select id from public.integrations where public.can_manage_integration(id)`);
+  return new Set(rows.map((row) => row.id));
+}

@@ -3,8 +3,9 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import Provider, { type Adapter, type AdapterPayload, type Configuration, type JWK } from 'oidc-provider';
+import Provider, { interactionPolicy, type Adapter, type AdapterPayload, type Configuration, type JWK } from 'oidc-provider';
 import { z } from 'zod';
+import { handleInteraction, interactionUrl } from './interaction-pages';
 
 /**
  * A real OAuth 2.0 / OpenID server (oidc-provider 9, a certified implementation) running
@@ -32,10 +33,15 @@ export interface LocalOAuthProviderOptions {
   /** Redirect URIs every client may use (the app's `${APP_URL}/api/connect/callback`); default one unused loopback URI. */
   redirectUris?: string[];
   /**
-   * oidc-provider's built-in login and consent pages (any login name is the account id, any
-   * password passes): the authorization-code flow for the demo and the tests. Off by default.
+   * Login and consent pages (lib/demo/interaction-pages.ts: any login name is the account id,
+   * any password passes): the authorization-code flow for the demo and the tests. Off by default.
    */
   loginPages?: boolean;
+  /**
+   * Scopes the server grants besides openid, offline_access and email (e.g. the demo
+   * providers' catalog scopes); oidc-provider leaves a scope it does not know out of the grant.
+   */
+  scopes?: string[];
 }
 
 export interface MintedTokens {
@@ -115,6 +121,8 @@ export async function startLocalOAuthProvider(options: LocalOAuthProviderOptions
       claims: () => (/^[^\s@/]+@[^\s@/]+$/.test(sub) ? { sub, email: sub } : { sub }),
     }),
     claims: { openid: ['sub'], email: ['email'] },
+    // The code flow's ID token carries the scope's claims too (the connection's label comes from it).
+    conformIdTokenClaims: false,
     // The whole point of this server: every refresh rotates, and a reused token revokes the grant.
     rotateRefreshToken: true,
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
@@ -127,8 +135,11 @@ export async function startLocalOAuthProvider(options: LocalOAuthProviderOptions
       Session: GRANT_TTL,
       AuthorizationCode: 60,
     },
-    // Login pages only when asked for, and nothing that could reach the network.
-    features: { devInteractions: { enabled: options.loginPages ?? false }, revocation: { enabled: true } },
+    scopes: [...new Set(['openid', 'offline_access', ...(options.scopes ?? [])])],
+    // Our own pages (lib/demo/interaction-pages.ts), not devInteractions: those load a web font
+    // from the network and warn on every start. Without loginPages nothing answers there.
+    interactions: { url: (_ctx, interaction) => interactionUrl(interaction.uid), policy: signInEveryTime() },
+    features: { devInteractions: { enabled: false }, revocation: { enabled: true } },
     clockTolerance: CLOCK_TOLERANCE_SECONDS,
   };
 
@@ -147,7 +158,20 @@ export async function startLocalOAuthProvider(options: LocalOAuthProviderOptions
     // The message only: oidc-provider errors do not carry request bodies, so no token leaks here.
     console.error(`local OAuth provider: server error: ${error.message}`);
   });
-  server.on('request', provider.callback());
+  const callback = provider.callback();
+  const loginPages = options.loginPages ?? false;
+  server.on('request', (req, res) => {
+    if (!loginPages) return void callback(req, res);
+    handleInteraction(provider, req, res).then(
+      (handled) => {
+        if (!handled) void callback(req, res);
+      },
+      (error: unknown) => {
+        console.error(`local OAuth provider: interaction page failed: ${(error as Error).message}`);
+        if (!res.headersSent) res.writeHead(500).end();
+      },
+    );
+  });
 
   return {
     issuer,
@@ -192,6 +216,22 @@ export async function startLocalOAuthProvider(options: LocalOAuthProviderOptions
       await store.flush();
     },
   } satisfies LocalOAuthProvider;
+}
+
+/**
+ * oidc-provider's default prompts, with one more login check: the sign-in page shows on every
+ * authorization, even with a session at this server. A person connecting a second account in
+ * the demo chooses which one, and a reconnect shows whom it signs in as (login_hint).
+ */
+function signInEveryTime() {
+  const policy = interactionPolicy.base();
+  const { Check } = interactionPolicy;
+  policy.get('login')?.checks.push(
+    new Check('sign_in_every_time', 'The demo server asks who signs in on every authorization', (ctx) =>
+      ctx.oidc.result?.login ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT,
+    ),
+  );
+  return policy;
 }
 
 // ---------------------------------------------------------------------------------------------

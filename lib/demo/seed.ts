@@ -44,8 +44,19 @@ const CONNECTIONS: DemoConnection[] = [
 
 /** Real tokens for a demo connection from the bundled OAuth provider, when it runs. */
 export interface DemoTokenSource {
-  mint(connection: { user: string; provider: string }): Promise<{ accessToken: string; refreshToken: string; grantId: string }>;
+  /** `accountId` is the grant's account (the login name at the bundled server's sign-in page). */
+  mint(connection: { user: string; provider: string; accountId: string }): Promise<{ accessToken: string; refreshToken: string; grantId: string }>;
   revoke(grantId: string): Promise<void>;
+}
+
+/**
+ * The account a seeded connection's grant belongs to at the bundled OAuth server, stored as its
+ * provider_account_id: a reconnect that signs in with this login (the sign-in page prefills it
+ * from login_hint) is the same account and restores the connection in place; another login is
+ * another account, and the reconnect is refused.
+ */
+export function demoAccountId(connection: { user: string; provider: string }): string {
+  return `${connection.user}/${connection.provider}`;
 }
 
 /** The providers the demo points at its local OAuth server (all seeded ones that refresh). */
@@ -68,7 +79,7 @@ export async function seedDemo(
   const now = options.now ?? new Date();
   const minted = await Promise.all(
     CONNECTIONS.map((connection) =>
-      options.tokens && connection.refresh !== false ? options.tokens.mint({ user: connection.user, provider: connection.provider }) : null,
+      options.tokens && connection.refresh !== false ? options.tokens.mint({ user: connection.user, provider: connection.provider, accountId: demoAccountId(connection) }) : null,
     ),
   );
   const entries: ImportEntry[] = CONNECTIONS.map((connection, index) => ({
@@ -114,6 +125,9 @@ export async function seedDemo(
       const id = ids[index]!;
       const lastRefreshed = new Date(now.getTime() - 55 * 60_000).toISOString();
       await tx.query(`update public.integrations set last_refreshed_at = $2 where id = $1`, [id, lastRefreshed]);
+      if (minted[index]) {
+        await tx.query(`update public.integrations set provider_account_id = $2 where id = $1`, [id, demoAccountId(connection)]);
+      }
       if (connection.state === 'auth_trouble') {
         await tx.query(
           `update public.integrations set consecutive_failures = 2, last_failure_at = $2,

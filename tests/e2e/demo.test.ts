@@ -115,6 +115,69 @@ describe('npm run demo', () => {
     expect(page).toMatch(/Xero no longer accepts this connection&#x27;s refresh token \(invalid_grant\)/);
   }, 90_000);
 
+  /** The id of the dashboard row that names `text` (a provider or an account). */
+  function rowId(html: string, text: string): string {
+    const row = [...html.matchAll(/<tr data-integration-id="([0-9a-f-]{36})"[^>]*>([\s\S]*?)<\/tr>/g)].find((match) => match[2]!.includes(text));
+    if (!row) throw new Error(`no dashboard row names ${text}`);
+    return row[1]!;
+  }
+
+  it('offers Connect for every provider with credentials and an authorization URL, for oneself and for the organization one manages', async () => {
+    const dana = (await request(server.url).get('/').set('Cookie', await signIn('dana@demo.tokenwarden.dev'))).text;
+    expect(dana).toContain('<h2 id="connect">Connect</h2>');
+    expect(dana).toContain('href="/connect/xero"');
+    expect(dana).toContain('href="/connect/dropbox"');
+    expect(dana).toMatch(/href="\/connect\/google\?organization=[0-9a-f-]{36}"/);
+    expect(dana).toContain('For Acme Demo');
+    // Facebook is seeded without a refresh token, so the demo does not point it at its OAuth server.
+    expect(dana).not.toContain('href="/connect/facebook"');
+    const sam = (await request(server.url).get('/').set('Cookie', await signIn('sam@demo.tokenwarden.dev'))).text;
+    expect(sam).toContain('href="/connect/xero"');
+    expect(sam).not.toContain('For Acme Demo');
+  });
+
+  it('offers Reconnect on dead connections and Disconnect on live ones to the people who manage them', async () => {
+    const dana = (await request(server.url).get('/').set('Cookie', await signIn('dana@demo.tokenwarden.dev'))).text;
+    const salesforce = rowId(dana, 'Salesforce');
+    expect(dana).toContain(`href="/connect/salesforce?integration=${salesforce}&amp;return_to=%2F"`);
+    expect(dana).toMatch(/aria-label="Disconnect Google \(dana@acme\.example\)"/);
+    // Lee manages the organization's integrations, so he may disconnect Dana's organization connections too.
+    const lee = (await request(server.url).get('/').set('Cookie', await signIn('lee@demo.tokenwarden.dev'))).text;
+    expect(lee).toMatch(/aria-label="Disconnect Google \(dana@acme\.example\)"/);
+    expect(lee).toContain(`href="/connect/salesforce?integration=${salesforce}&amp;return_to=%2F"`);
+  });
+
+  it('shows on the reconnect page what happened, and a Reconnect button for that connection', async () => {
+    const cookie = await signIn('dana@demo.tokenwarden.dev');
+    const salesforce = rowId((await request(server.url).get('/').set('Cookie', cookie)).text, 'Salesforce');
+    const page = await request(server.url).get(`/integrations/${salesforce}/reconnect`).set('Cookie', cookie);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Reconnect Salesforce');
+    expect(page.text).toContain('needs reauthorization');
+    expect(page.text).toContain('invalid_grant');
+    expect(page.text).toMatch(/It failed/);
+    expect(page.text).toContain(
+      `href="/connect/salesforce?integration=${salesforce}&amp;return_to=%2Fintegrations%2F${salesforce}%2Freconnect"`,
+    );
+    expect(page.text).not.toContain('role="status"');
+    // Someone else's connection does not exist for them.
+    expect((await request(server.url).get(`/integrations/${salesforce}/reconnect`).set('Cookie', await signIn('sam@demo.tokenwarden.dev'))).status).toBe(404);
+  });
+
+  it("says a healthy connection needs nothing, and shows the callback's outcome on return", async () => {
+    const cookie = await signIn('dana@demo.tokenwarden.dev');
+    const google = rowId((await request(server.url).get('/').set('Cookie', cookie)).text, 'dana@acme.example');
+    const page = await request(server.url).get(`/integrations/${google}/reconnect?connect=restored&integration=${google}`).set('Cookie', cookie);
+    expect(page.text).toContain('This connection works: nothing to do.');
+    expect(page.text).toMatch(/<div role="status"[^>]*>.*Google reconnected/);
+    expect(page.text).not.toContain('href="/connect/google?integration=');
+    const dashboard = await request(server.url).get(`/?connect=connected&integration=${google}`).set('Cookie', cookie);
+    expect(dashboard.text).toMatch(/<div role="status"[^>]*>.*Google connected\./);
+    // Anything else in the query is not an outcome.
+    const forged = await request(server.url).get('/?connect=%3Cscript%3E&integration=x').set('Cookie', cookie);
+    expect(forged.text).not.toContain('role="status"');
+  });
+
   it('refuses a forged session cookie', async () => {
     const forged = 'tw_local_session=00000000-0000-4000-8000-000000000000.9999999999.bm90LWEtc2lnbmF0dXJl';
     const response = await request(server.url).get('/').set('Cookie', forged).redirects(0);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as oauth from 'oauth4webapi';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalOAuthProvider, type LocalOAuthProvider } from '../../lib/demo/local-oauth-provider';
+import { authorizeAtLocalProvider } from '../support/oauth-login';
 
 const BASIC_CLIENT = { clientId: 'tokenwarden-basic', clientSecret: 'basic-secret', auth: 'client_secret_basic' } as const;
 const POST_CLIENT = { clientId: 'tokenwarden-post', clientSecret: 'post-secret', auth: 'client_secret_post' } as const;
@@ -166,5 +167,96 @@ describe('local OAuth provider with a persist file', () => {
     expect(second.status).toBe(200);
     const reuse = await refreshWithBasic(provider, minted.refreshToken);
     expect(reuse.body.error).toBe('invalid_grant');
+  });
+});
+
+describe('local OAuth provider with login and consent pages', () => {
+  const CALLBACK = 'http://127.0.0.1:9/api/connect/callback';
+  let provider: LocalOAuthProvider;
+
+  beforeAll(async () => {
+    provider = await startLocalOAuthProvider({ clients: [BASIC_CLIENT], redirectUris: [CALLBACK], loginPages: true, scopes: ['accounting.read'] });
+  });
+  afterAll(async () => {
+    await provider.close();
+  });
+
+  /** An authorization request as the connect route builds one: PKCE S256, state, nonce, offline access. */
+  async function start(extra: Record<string, string> = {}) {
+    const verifier = oauth.generateRandomCodeVerifier();
+    const state = oauth.generateRandomState();
+    const nonce = oauth.generateRandomNonce();
+    const url = new URL(provider.authorizationUrl);
+    url.search = new URLSearchParams({
+      client_id: BASIC_CLIENT.clientId,
+      redirect_uri: CALLBACK,
+      response_type: 'code',
+      scope: 'openid offline_access email accounting.read',
+      prompt: 'consent',
+      code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+      ...extra,
+    }).toString();
+    return { url: url.href, verifier, state, nonce };
+  }
+
+  it('signs in, asks consent and returns a code whose exchange gives rotating tokens for that login', async () => {
+    const flow = await start();
+    const back = await authorizeAtLocalProvider(flow.url, { login: 'ana@example.test', callbackPrefix: CALLBACK });
+
+    expect(back.searchParams.get('state')).toBe(flow.state);
+    const as: oauth.AuthorizationServer = {
+      issuer: provider.issuer,
+      token_endpoint: provider.tokenUrl,
+      authorization_response_iss_parameter_supported: true,
+    };
+    const client: oauth.Client = { client_id: BASIC_CLIENT.clientId };
+    const params = oauth.validateAuthResponse(as, client, back, flow.state);
+    const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.ClientSecretBasic(BASIC_CLIENT.clientSecret), params, CALLBACK, flow.verifier, {
+      [oauth.allowInsecureRequests]: true,
+    });
+    const result = await oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: flow.nonce, requireIdToken: true });
+
+    const claims = oauth.getValidatedIdTokenClaims(result);
+    expect(claims?.sub).toBe('ana@example.test');
+    expect(claims?.email).toBe('ana@example.test');
+    expect(result.refresh_token).toEqual(expect.any(String));
+    expect(result.scope?.split(' ')).toEqual(expect.arrayContaining(['openid', 'offline_access', 'accounting.read']));
+    const refreshed = await refreshWithBasic(provider, result.refresh_token!);
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.body.refresh_token).not.toBe(result.refresh_token);
+  });
+
+  it('prefills the login from login_hint, escaped, on a self-contained page', async () => {
+    const flow = await start({ login_hint: 'dana"><script>alert(1)</script>' });
+    let response = await fetch(flow.url, { redirect: 'manual' });
+    const cookie = response.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ');
+    response = await fetch(new URL(response.headers.get('location')!, flow.url), { headers: { cookie } });
+    const html = await response.text();
+
+    expect(response.status).toBe(200);
+    expect(html).toContain('name="login"');
+    expect(html).toContain('value="dana&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"');
+    expect(html).not.toContain('<script>');
+    // Nothing from the network: no external stylesheet or font (devInteractions loaded one).
+    expect(html).not.toMatch(/<link\b|https?:\/\/fonts/i);
+    expect(response.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+  });
+
+  it('answers access_denied when the user cancels at the consent page', async () => {
+    const flow = await start();
+    const back = await authorizeAtLocalProvider(flow.url, { login: 'ben', deny: true, callbackPrefix: CALLBACK });
+
+    expect(back.searchParams.get('error')).toBe('access_denied');
+    expect(back.searchParams.get('state')).toBe(flow.state);
+    expect(back.searchParams.get('code')).toBeNull();
+  });
+
+  it('refuses an unknown interaction with a page, not a crash', async () => {
+    const response = await fetch(`${provider.issuer}/interaction/not-a-real-uid`);
+    expect(response.status).toBe(400);
+    expect(await response.text()).toMatch(/Start again from the app/);
   });
 });
