@@ -168,16 +168,23 @@ function withClientIdParameter(init: RequestInit, name: ResolvedProvider['client
   return { ...init, body };
 }
 
-/** The error, or a plain copy of it with the given secrets (and their URL encodings) blanked out. */
+/**
+ * The error, or a plain copy of it (name, `code`, message) with the given secrets (and their
+ * URL encodings) blanked out. An error with a `cause` is always copied without it:
+ * oauth4webapi's causes are structured data holding the whole answer (`{ body }` with the
+ * new access and refresh tokens, the ID token's claims, the expected nonce), which no
+ * search for known secrets can vouch for.
+ */
 export function redacted(error: unknown, secrets: (string | null)[]): unknown {
   if (!(error instanceof Error)) return error;
   const hidden = secrets.filter((value): value is string => Boolean(value)).flatMap((value) => [value, encodeURIComponent(value)]);
   const leaks = (text: string | undefined) => text !== undefined && hidden.some((value) => text.includes(value));
-  if (!leaks(error.message) && !leaks(error.stack) && !leaks(String(error.cause ?? ''))) return error;
+  if (error.cause === undefined && !leaks(error.message) && !leaks(error.stack)) return error;
   let message = error.message;
   for (const value of hidden) message = message.replaceAll(value, '[redacted]');
-  const copy = new Error(message);
+  const copy: Error & { code?: string } = new Error(message);
   copy.name = error.name;
+  if ('code' in error && typeof error.code === 'string') copy.code = error.code;
   return copy;
 }
 
