@@ -171,6 +171,10 @@ async function exchangeCode(
       [oauth.allowInsecureRequests]: insecure,
     });
     let idTokenServer = authServer;
+    if (oidc && response.ok && isObject(seen.json) && typeof seen.json.access_token === 'string' && typeof seen.json.id_token !== 'string') {
+      // OpenID Connect Core 3.1.3.3: a successful answer to an `openid` request carries one.
+      throw new ConnectError('id_token_invalid', `${provider.name}'s ID token did not check out (no ID token); nothing was saved.`);
+    }
     if (oidc) {
       const issuer = expectedIssuer(oidc.issuer, unverifiedClaims(seen.json));
       if (!issuer) throw new ConnectError('id_token_invalid', `${provider.name}'s ID token did not name a tenant; nothing was saved.`);
@@ -186,13 +190,8 @@ async function exchangeCode(
   } catch (error) {
     if (error instanceof ConnectError) throw error;
     const safe = redacted(error, secrets);
-    if (
-      oidc &&
-      error instanceof oauth.OperationProcessingError &&
-      (error.code === oauth.JWT_CLAIM_COMPARISON || error.code === oauth.JWT_TIMESTAMP_CHECK || /id.?token|"nonce"|"aud"|"iss"/i.test(error.message))
-    ) {
-      throw new ConnectError('id_token_invalid', `${provider.name}'s ID token did not check out (${idTokenProblem(error)}); nothing was saved.`, { cause: safe });
-    }
+    const problem = oidc ? idTokenProblem(error, seen.json) : null;
+    if (problem) throw new ConnectError('id_token_invalid', `${provider.name}'s ID token did not check out (${problem}); nothing was saved.`, { cause: safe });
     let attempt;
     try {
       attempt = await toAttemptResult(error, seen);
@@ -215,12 +214,35 @@ async function exchangeCode(
   }
 }
 
-/** Which claim failed, in our words: oauth4webapi's message names it, never a value we show. */
-function idTokenProblem(error: oauth.OperationProcessingError): string {
-  const message = error.message.toLowerCase();
-  if (message.includes('nonce')) return 'wrong nonce';
-  if (message.includes('"aud"') || message.includes('audience')) return 'wrong audience';
-  if (message.includes('"iss"') || message.includes('issuer')) return 'wrong issuer';
-  if (message.includes('exp') || message.includes('iat')) return 'expired or not yet valid';
-  return 'invalid';
+/** The claim oauth4webapi names in its cause (`{ claim, expected, claims }`), in our words. */
+const CLAIM_PROBLEMS: Record<string, string> = {
+  nonce: 'wrong nonce',
+  aud: 'wrong audience',
+  azp: 'wrong audience',
+  iss: 'wrong issuer',
+  exp: 'expired or not yet valid',
+  nbf: 'expired or not yet valid',
+  iat: 'expired or not yet valid',
+  auth_time: 'expired or not yet valid',
+};
+
+/**
+ * Which check of the ID token failed, read from oauth4webapi's structured error (its `code`
+ * and the `claim` its cause names), never from its message text; null when what failed is
+ * not the ID token (the token answer itself: those causes are `{ body }`, or the body did not
+ * parse). Only the ID token is a JWT in a code exchange, so a JWT claim check is about it,
+ * and so is a malformed JWT in an answer that did parse and carried one.
+ */
+function idTokenProblem(error: unknown, answer: unknown): string | null {
+  const cause: unknown = error instanceof Error ? error.cause : undefined;
+  if (error instanceof oauth.OperationProcessingError && (error.code === oauth.JWT_CLAIM_COMPARISON || error.code === oauth.JWT_TIMESTAMP_CHECK)) {
+    const claim = isObject(cause) && typeof cause.claim === 'string' ? cause.claim : '';
+    return Object.hasOwn(CLAIM_PROBLEMS, claim) ? CLAIM_PROBLEMS[claim]! : 'invalid';
+  }
+  const aboutTheAnswer = isObject(cause) && 'body' in cause;
+  const carriedIdToken = isObject(answer) && typeof answer.id_token === 'string';
+  const jwtCheck =
+    (error instanceof oauth.OperationProcessingError && (error.code === oauth.INVALID_RESPONSE || error.code === oauth.PARSE_ERROR)) ||
+    error instanceof oauth.UnsupportedOperationError; // an encrypted (JWE) ID token, or a `crit` header
+  return jwtCheck && carriedIdToken && !aboutTheAnswer ? 'malformed' : null;
 }

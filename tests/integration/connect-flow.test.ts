@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { grantAccount } from '../../lib/connect/account';
 import { completeConnect, type CallbackResult } from '../../lib/connect/callback';
@@ -67,6 +68,8 @@ beforeAll(async () => {
         { id: 'localoidc', name: 'Local OIDC', tokenUrl: local.tokenUrl, authorizationUrl: local.authorizationUrl, scopes: ['openid', 'email', 'offline_access'], rotatesRefreshTokens: true, ...common },
         // The same authorization server, but a token endpoint answering what the test records.
         { id: 'localrecorded', name: 'Recorded Co', tokenUrl: `${recorded.url}/token`, authorizationUrl: `${recorded.url}/authorize`, scopes: ['files.read'], ...common },
+        // An OpenID provider whose token endpoint answers what the test records (ID tokens it crafts).
+        { id: 'localrecordedoidc', name: 'Recorded OIDC', tokenUrl: `${recorded.url}/token`, authorizationUrl: `${recorded.url}/authorize`, scopes: ['openid', 'email'], ...common },
       ],
     }),
   );
@@ -425,6 +428,78 @@ describe('connect: the token endpoint', () => {
     const stored = await row(done.integrationId);
     expect(stored).toMatchObject({ provider: 'localrecorded', provider_account_id: null, scopes: ['files.read'] });
     expect(keyRing.decrypt(stored.refresh_token_encrypted as string, tokenContext.refresh(done.integrationId))).toBe('rt-recorded-2');
+  });
+});
+
+describe('connect: the ID token (OpenID Connect Core 3.1.3.7), checked on oauth4webapi\'s structured errors', () => {
+  /** An ID token as the recorded provider would sign it (the code flow checks claims, not the signature: TLS vouches for the token endpoint). */
+  function idToken(claims: Record<string, unknown>, header: Record<string, unknown> = { alg: 'RS256', typ: 'JWT' }): string {
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    return `${part(header)}.${part(claims)}.c2lnbmF0dXJl`;
+  }
+
+  async function oidcConnect(answer: (nonce: string) => Record<string, unknown>) {
+    const started = await start(alice, { provider: 'localrecordedoidc', organizationId: orgId });
+    const nonce = started.location.searchParams.get('nonce')!;
+    const body = answer(nonce);
+    for (const name of ['access_token', 'refresh_token', 'id_token']) if (typeof body[name] === 'string') secrets.add(body[name]);
+    recordedAnswer = { status: 200, body };
+    return { body, result: await callback(new URLSearchParams({ code: `code-${randomBytes(8).toString('hex')}`, state: started.state }), [started.cookie], alice) };
+  }
+
+  const claims = (nonce: string, extra: Record<string, unknown> = {}) => {
+    const now = Math.floor(Date.now() / 1000);
+    return { iss: new URL(recorded.url).origin, sub: 'oidc-account-1', aud: CLIENT.clientId, email: 'alice@oidc.example', iat: now, exp: now + 600, nonce, ...extra };
+  };
+  const tokens = () => ({ access_token: `at-oidc-${randomBytes(6).toString('hex')}`, refresh_token: `rt-oidc-${randomBytes(6).toString('hex')}`, token_type: 'Bearer', expires_in: 3600 });
+
+  it('connects with an ID token that checks out', async () => {
+    const { result } = await oidcConnect((nonce) => ({ ...tokens(), id_token: idToken(claims(nonce)) }));
+    const stored = await row(connected(result).integrationId);
+    expect(stored).toMatchObject({ provider: 'localrecordedoidc', provider_account_id: 'oidc-account-1', account_label: 'alice@oidc.example' });
+  });
+
+  it('refuses an ID token for another audience, a wrong nonce, another issuer and an expired one, naming which, and writes nothing', async () => {
+    const total = await count(`select 1 from public.integrations`);
+    const cases: [string, (nonce: string) => Record<string, unknown>][] = [
+      ['wrong audience', (nonce) => claims(nonce, { aud: 'another-client' })],
+      ['wrong nonce', () => claims('another-nonce')],
+      ['wrong issuer', (nonce) => claims(nonce, { iss: 'https://evil.example' })],
+      ['expired or not yet valid', (nonce) => claims(nonce, { exp: Math.floor(Date.now() / 1000) - 3600 })],
+    ];
+    for (const [problem, make] of cases) {
+      const error = refusal((await oidcConnect((nonce) => ({ ...tokens(), id_token: idToken(make(nonce)) }))).result);
+      expect(error, problem).toMatchObject({ code: 'id_token_invalid', status: 502 });
+      expect(error.message, problem).toContain(problem);
+    }
+    expect(await count(`select 1 from public.integrations`)).toBe(total);
+  });
+
+  it('refuses an answer without the ID token, or with one signed by an unexpected algorithm, as an ID token problem', async () => {
+    const missing = refusal((await oidcConnect(() => tokens())).result);
+    expect(missing.code).toBe('id_token_invalid');
+    expect(missing.message).toContain('no ID token');
+    const hs256 = refusal((await oidcConnect((nonce) => ({ ...tokens(), id_token: idToken(claims(nonce), { alg: 'HS256', typ: 'JWT' }) }))).result);
+    expect(hs256.code).toBe('id_token_invalid');
+    const garbled = refusal((await oidcConnect(() => ({ ...tokens(), id_token: 'not-a-jwt' }))).result);
+    expect(garbled.code).toBe('id_token_invalid');
+  });
+
+  it('keeps no token, nonce or claim of the answer in a refusal, not even deep in its causes', async () => {
+    const refusals: ConnectError[] = [];
+    let nonceSeen = '';
+    for (const answer of [
+      () => tokens(),
+      (nonce: string) => ((nonceSeen = nonce), { ...tokens(), id_token: idToken(claims('another-nonce')) }),
+      () => ({ ...tokens(), id_token: 'not-a-jwt' }),
+      () => ({ ...tokens(), expires_in: 'soon' }),
+    ]) {
+      refusals.push(refusal((await oidcConnect(answer)).result));
+    }
+    const deep = refusals.map((error) => inspect(error, { depth: null, showHidden: true })).join('\n');
+    expect(deep).not.toContain(nonceSeen);
+    expect(deep).not.toContain('oidc-account-1');
+    for (const secret of secrets) expect(deep).not.toContain(secret);
   });
 });
 
