@@ -12,6 +12,12 @@ describe('connect helpers', () => {
     for (const bad of ['//evil.example', '/\\evil.example', 'https://evil.example/', 'evil', '/a\nb', ' /x']) {
       expect(() => checkReturnTo(bad), bad).toThrow(ConnectError);
     }
+    // Read as a browser or a router may: dot segments, percent-encoded slashes, backslashes and controls.
+    for (const bad of ['/.//evil.example', '/a/..//evil.example', '/%2F%2Fevil.example', '/%2f/evil.example', '/%5Cevil.example', '/%5C%5Cevil.example', '/x%09/', '/x%0a', '/%E0%A4%A']) {
+      expect(() => checkReturnTo(bad), bad).toThrow(ConnectError);
+    }
+    expect(checkReturnTo('/integrations?next=https://app.example/x')).toBe('/integrations?next=https://app.example/x');
+    expect(checkReturnTo('/caf%C3%A9')).toBe('/caf%C3%A9');
   });
 
   it('adds the outcome to return_to and never leaves the app origin', () => {
