@@ -27,6 +27,7 @@ export type ConnectErrorCode =
   | 'id_token_invalid'
   | 'account_unknown'
   | 'wrong_account'
+  | 'account_already_connected'
   | 'long_lived_failed';
 
 const STATUS: Record<ConnectErrorCode, number> = {
@@ -51,6 +52,7 @@ const STATUS: Record<ConnectErrorCode, number> = {
   id_token_invalid: 502,
   account_unknown: 502,
   wrong_account: 409,
+  account_already_connected: 409,
   long_lived_failed: 502,
 };
 

@@ -5,6 +5,7 @@ import type { ConnectSessionRow } from '../db/connect-sessions';
 import {
   insertConnectLog,
   insertConnection,
+  isLiveAccountTaken,
   loadRecipients,
   lockConnection,
   lockSameAccountConnection,
@@ -43,6 +44,34 @@ export function accountName(label: string | null, id: string | null): string {
 }
 
 export async function recordConnect(
+  deps: ConnectDeps,
+  input: { session: ConnectSessionRow; provider: ResolvedProvider; tokens: TokenSet; account: ProviderAccount | null; requestedScopes: string[]; durationMs: number },
+): Promise<RecordedConnect> {
+  try {
+    return await recordOnce(deps, input);
+  } catch (error) {
+    if (!isLiveAccountTaken(error)) throw error;
+    // Another connect of this account inserted its connection after this one looked: a new
+    // connect looks again and lands on it. A reconnect of another connection cannot.
+    if (input.session.integration_id) throw accountAlreadyConnected(input.provider, input.account);
+  }
+  try {
+    return await recordOnce(deps, input);
+  } catch (error) {
+    if (isLiveAccountTaken(error)) throw accountAlreadyConnected(input.provider, input.account);
+    throw error;
+  }
+}
+
+function accountAlreadyConnected(provider: ResolvedProvider, account: ProviderAccount | null): ConnectError {
+  const name = accountName(account?.label ?? null, account?.id ?? null);
+  return new ConnectError(
+    'account_already_connected',
+    `${name} is already connected to ${provider.name} as another connection here. Nothing was changed: reconnect that connection instead.`,
+  );
+}
+
+async function recordOnce(
   deps: ConnectDeps,
   input: { session: ConnectSessionRow; provider: ResolvedProvider; tokens: TokenSet; account: ProviderAccount | null; requestedScopes: string[]; durationMs: number },
 ): Promise<RecordedConnect> {

@@ -226,7 +226,8 @@ export async function lockConnection(tx: Queryable, integrationId: string): Prom
 /**
  * The connection of this account on this provider that a new connect lands on instead of
  * adding a second one: the organization's (a connect into an organization), else the user's
- * own one outside any organization. Locked.
+ * own one outside any organization; a live one before a disconnected one (only live ones are
+ * unique, migration 20261202093000_connect_review.sql). Locked.
  */
 export async function lockSameAccountConnection(
   tx: Queryable,
@@ -236,11 +237,26 @@ export async function lockSameAccountConnection(
     `select ${LOCKED_COLUMNS} from public.integrations
      where provider = $1 and provider_account_id = $2
        and (case when $4::uuid is null then user_id = $3::uuid and organization_id is null else organization_id = $4::uuid end)
-     order by created_at limit 1
+     order by (status = 'disconnected'), created_at limit 1
      for update`,
     [input.provider, input.providerAccountId, input.userId, input.organizationId],
   );
   return row ?? null;
+}
+
+/** The unique indexes that allow one live connection per account (20261202093000_connect_review.sql). */
+const ONE_LIVE_ACCOUNT = new Set(['integrations_one_live_org_account', 'integrations_one_live_own_account']);
+
+/**
+ * Whether a write failed because the account already has a live connection there (another
+ * connect got there first): SQLSTATE 23505 on one of those indexes, read from the driver's
+ * structured fields (postgres.js `constraint_name`, PGlite `constraint`).
+ */
+export function isLiveAccountTaken(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const fields = error as { code?: unknown; constraint_name?: unknown; constraint?: unknown };
+  const constraint = fields.constraint_name ?? fields.constraint;
+  return fields.code === '23505' && typeof constraint === 'string' && ONE_LIVE_ACCOUNT.has(constraint);
 }
 
 /** New tokens and what comes with them, sealed by the caller. */

@@ -19,7 +19,7 @@ import { loadProviderRegistry, type ProviderRegistry } from '../../lib/providers
 import { refreshNow } from '../../lib/refresh/refresh-now';
 import type { RefreshDeps } from '../../lib/refresh/refresh-one';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { insertOrganization, insertUser, testKeyRing } from '../support/fixtures';
+import { insertIntegration, insertOrganization, insertUser, testKeyRing } from '../support/fixtures';
 import { startLocalHttpServer, type LocalHttpServer } from '../support/local-http-server';
 import { authorizeAtLocalProvider } from '../support/oauth-login';
 
@@ -370,6 +370,56 @@ describe('connect: a new connection', () => {
     const bobs = await start(bob, { provider: 'localoidc', organizationId: orgId });
     const bobsBack = await authorizeAtLocalProvider(bobs.location.href, { login: 'bob.side@example.com', callbackPrefix: CALLBACK });
     expect(refusal(await callback(bobsBack.searchParams, [bobs.cookie], alice)).code).toBe('other_user');
+  });
+});
+
+describe('connect: two connects of the same account at once', () => {
+  it('lands both on one connection, even when each looked for it before the other wrote it', async () => {
+    // Both transactions look for the account's connection (none yet) before either inserts.
+    let arrived = 0;
+    let release!: () => void;
+    const bothLooked = new Promise<void>((resolve) => (release = resolve));
+    const racingDb: ConnectDeps['db'] = Object.assign(Object.create(t.db) as ConnectDeps['db'], {
+      transaction: <T,>(fn: (tx: Parameters<Parameters<ConnectDeps['db']['transaction']>[0]>[0]) => Promise<T>) =>
+        t.db.transaction((tx) =>
+          fn({
+            exec: (sql: string) => tx.exec(sql),
+            query: async <R extends Record<string, unknown>>(text: string, params?: readonly unknown[]) => {
+              const rows = await tx.query<R>(text, params);
+              if (/for update/.test(text) && /provider_account_id = \$2/.test(text)) {
+                arrived += 1;
+                if (arrived >= 2) release();
+                await Promise.race([bothLooked, new Promise((resolve) => setTimeout(resolve, 2000))]);
+              }
+              return rows;
+            },
+          }),
+        ),
+    });
+    const racing: ConnectDeps = { ...deps, db: racingDb };
+    const first = await start(carol, { provider: 'localoidc' });
+    const second = await start(carol, { provider: 'localoidc' });
+    const firstBack = await authorizeAtLocalProvider(first.location.href, { login: 'carol.race@example.com', callbackPrefix: CALLBACK });
+    const secondBack = await authorizeAtLocalProvider(second.location.href, { login: 'carol.race@example.com', callbackPrefix: CALLBACK });
+    const results = await Promise.all([
+      completeConnect(racing, { params: firstBack.searchParams, cookies: [first.cookie], signedInUserId: carol.id }),
+      completeConnect(racing, { params: secondBack.searchParams, cookies: [second.cookie], signedInUserId: carol.id }),
+    ]);
+    const [a, b] = results.map(connected);
+    expect(a!.integrationId).toBe(b!.integrationId);
+    expect(await count(`select 1 from public.integrations where provider = 'localoidc' and provider_account_id = 'carol.race@example.com'`)).toBe(1);
+  });
+
+  it('refuses to reconnect an imported connection as an account that is already connected elsewhere, and changes nothing', async () => {
+    // Carol's imported connection names no account; carol.race@example.com is connected already (above).
+    const imported = await insertIntegration(t.db, keyRing, { userId: carol.id, provider: 'localoidc' });
+    const before = await row(imported);
+    const { result } = await connectAs(carol, 'carol.race@example.com', { provider: 'localoidc', integrationId: imported });
+    const error = refusal(result);
+    expect(error).toMatchObject({ code: 'account_already_connected', status: 409 });
+    expect(error.message).toContain('carol.race@example.com');
+    expect(await row(imported)).toEqual(before);
+    expect(await count(`select 1 from public.integrations where provider = 'localoidc' and provider_account_id = 'carol.race@example.com'`)).toBe(1);
   });
 });
 
