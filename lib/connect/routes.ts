@@ -36,6 +36,19 @@ export async function handleConnectStart(deps: ConnectDeps, request: Request, pr
     const field = query.error.issues[0]?.path.join('.') ?? 'query';
     return connectPage({ status: 400, title: 'Could not connect', message: `The link is malformed: "${field}" must be an id.`, code: 'bad_request' });
   }
+  // Another site sent the browser here (Fetch Metadata): a page that asks first, instead of a
+  // connect that a provider which skips its consent screen could complete without the user
+  // noticing. Following the link from this page is a same-origin navigation.
+  if (request.headers.get('sec-fetch-site') === 'cross-site') {
+    const name = deps.providers.get(provider)?.name ?? provider;
+    return connectPage({
+      status: 200,
+      title: `Connect ${name}?`,
+      message: `Another site sent you here to connect ${name} to Tokenwarden. Continue only if you meant to.`,
+      code: 'confirm',
+      action: { href: `${url.pathname}${url.search}`, label: `Continue to ${name}` },
+    });
+  }
   if (query.data.organization && query.data.integration) {
     return connectPage({ status: 400, title: 'Could not connect', message: 'Give either an organization (a new connection) or an integration (a reconnect), not both.', code: 'bad_request' });
   }

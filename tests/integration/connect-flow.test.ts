@@ -10,6 +10,7 @@ import { longLivedTokens } from '../../lib/connect/long-lived';
 import type { ConnectDeps } from '../../lib/connect/deps';
 import { ConnectError } from '../../lib/connect/errors';
 import { startConnect, type StartInput } from '../../lib/connect/start';
+import { handleConnectStart } from '../../lib/connect/routes';
 import type { SessionUser } from '../../lib/auth/session';
 import { startLocalOAuthProvider, type LocalOAuthProvider } from '../../lib/demo/local-oauth-provider';
 import { tokenContext } from '../../lib/crypto/key-ring';
@@ -424,6 +425,24 @@ describe('connect: two connects of the same account at once', () => {
 });
 
 describe('connect: refused at the start', () => {
+  it('asks first when another site sent the browser to the start, and stores no session until the user goes on', async () => {
+    const before = await count(`select 1 from public.connect_sessions`);
+    const url = `${APP_URL}/connect/localoidc?return_to=%2F%22%3E%3Cscript%3E`;
+    const crossSite = await handleConnectStart(deps, new Request(url, { headers: { 'sec-fetch-site': 'cross-site' } }), 'localoidc', alice);
+    expect(crossSite.status).toBe(200);
+    const html = await crossSite.text();
+    expect(html).toContain('Connect Local OIDC?');
+    expect(html).toContain('href="/connect/localoidc?return_to=%2F%22%3E%3Cscript%3E"');
+    expect(html).not.toContain('<script>');
+    expect(crossSite.headers.get('set-cookie')).toBeNull();
+    expect(await count(`select 1 from public.connect_sessions`)).toBe(before);
+    // The same link followed from that page (or from the app) starts the flow.
+    const sameOrigin = await handleConnectStart(deps, new Request(`${APP_URL}/connect/localoidc`, { headers: { 'sec-fetch-site': 'same-origin' } }), 'localoidc', alice);
+    expect(sameOrigin.status).toBe(303);
+    expect(sameOrigin.headers.get('location')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/auth\?/);
+    expect(await count(`select 1 from public.connect_sessions`)).toBe(before + 1);
+  });
+
   it('answers 404 to a stranger\'s reconnect or connect into an organization that is not theirs', async () => {
     const [someone] = await t.db.query<{ id: string }>(`select id from public.integrations where provider = 'localoidc' limit 1`);
     const stranger = await startConnect(deps, { user: carol, provider: 'localoidc', integrationId: someone!.id }).catch((error: unknown) => error);
