@@ -3,10 +3,24 @@
  *
  *   import { getValidAccessToken, TokenUnavailableError } from '@/lib/tokenwarden';
  *   const token = await getValidAccessToken(integrationId, { minValiditySeconds: 120 });
+ *
+ * The platform limiter of docs/contracts.md §6 and §7, for host code calling a provider itself:
+ *
+ *   import { platformLimiter } from '@/lib/tokenwarden';
+ *   const decision = await platformLimiter.waitUntilReady('meta', integrationId, 30);
+ *   if (!decision.allowed) throw new Error(`retry in ${decision.retryAfterSeconds} s`);
  */
-import { getRefreshDeps } from './runtime';
+import { getPlatformLimiter, getRefreshDeps, setPlatformLimitOverrides } from './runtime';
+import type { PlatformLimitOverrides } from './kv/limits';
+import type { LimitDecision } from './kv/decision';
+import type { PlatformRemaining } from './kv/platform-limiter';
 import { getValidAccessTokenWith, type GetTokenOptions } from './refresh/get-valid-access-token';
 
+export type { LimitDecision } from './kv/decision';
+export type { PlatformRemaining } from './kv/platform-limiter';
+export { UnknownPlatformError } from './kv/platform-limiter';
+export { PLATFORM_LIMITS, PLATFORM_ALIASES, type PlatformLimit, type PlatformLimitOverrides, type PlatformName } from './kv/limits';
+export { KvUnavailableError } from './kv/errors';
 export { TokenUnavailableError, type GetTokenOptions, type TokenUnavailableReason } from './refresh/get-valid-access-token';
 
 /**
@@ -16,4 +30,31 @@ export { TokenUnavailableError, type GetTokenOptions, type TokenUnavailableReaso
  */
 export async function getValidAccessToken(integrationId: string, options: GetTokenOptions = {}): Promise<string> {
   return getValidAccessTokenWith(await getRefreshDeps(), integrationId, options);
+}
+
+/**
+ * The platform limits of docs/contracts.md §6, shared by every instance through KV (or this
+ * process only without KV). `key` is the connection (its integration id) or host code's own key.
+ */
+export const platformLimiter = {
+  /** Takes one call; `allowed: false` carries `retryAfterSeconds` and `resetAt`. */
+  attempt: (platform: string, key: string): Promise<LimitDecision> => getPlatformLimiter().attempt(platform, key),
+  /** `{ remaining, reset_at, limit }` without taking a call. */
+  remaining: (platform: string, key: string): Promise<PlatformRemaining> => getPlatformLimiter().remaining(platform, key),
+  /** attempt(), sleeping until the limit allows it, for at most maxWaitSeconds; never polls. */
+  waitUntilReady: (platform: string, key: string, maxWaitSeconds: number): Promise<LimitDecision> =>
+    getPlatformLimiter().waitUntilReady(platform, key, maxWaitSeconds),
+  /** Forgets the key's use and any penalty. */
+  reset: (platform: string, key: string): Promise<void> => getPlatformLimiter().reset(platform, key),
+  /** Feeds a provider's 429 Retry-After back: nothing goes out for the key until then. */
+  penalize: (platform: string, key: string, retryAfterSeconds: number): Promise<void> =>
+    getPlatformLimiter().penalize(platform, key, retryAfterSeconds),
+};
+
+/**
+ * Changes the platform table for this process, per platform (e.g. `{ meta: { limit: 100 } }`,
+ * or a whole entry for a platform the table lacks). Call once at start, before any use.
+ */
+export function configurePlatformLimits(overrides: PlatformLimitOverrides): void {
+  setPlatformLimitOverrides(overrides);
 }
