@@ -4,7 +4,7 @@ import { createAppLimiter } from '../../lib/kv/rate-limit';
 import { createPlatformLimiter, UnknownPlatformError } from '../../lib/kv/platform-limiter';
 import { createCache } from '../../lib/kv/cache';
 import { APP_LIMITS } from '../../lib/kv/limits';
-import { countingStore, openStore, STORE_KINDS, type StoreUnderTest } from '../support/kv-stores';
+import { awayFromWindowEnd, countingStore, openStore, STORE_KINDS, type StoreUnderTest } from '../support/kv-stores';
 
 /**
  * The same suite on both stores (docs/contracts.md §6): the real @vercel/kv client through the
@@ -28,6 +28,7 @@ describe.each(STORE_KINDS)('KV limits and cache on the %s store', (kind) => {
       const limiter = createAppLimiter(t.store);
       const user = fresh('user');
       const windowMs = APP_LIMITS.manual_refresh.windowSeconds * 1000;
+      await awayFromWindowEnd(APP_LIMITS.manual_refresh.windowSeconds, 5000);
       const seen: number[] = [];
       for (let i = 0; i < 5; i += 1) {
         const decision = await limiter.check('manual_refresh', user);
@@ -50,6 +51,7 @@ describe.each(STORE_KINDS)('KV limits and cache on the %s store', (kind) => {
     it('reset gives the key its whole limit back', async () => {
       const limiter = createAppLimiter(t.store);
       const ip = fresh('203.0.113.7');
+      await awayFromWindowEnd(APP_LIMITS.sign_in.windowSeconds, 5000);
       for (let i = 0; i < 20; i += 1) expect((await limiter.check('sign_in', ip)).allowed).toBe(true);
       expect((await limiter.check('sign_in', ip)).allowed).toBe(false);
       await limiter.reset('sign_in', ip);
@@ -59,6 +61,7 @@ describe.each(STORE_KINDS)('KV limits and cache on the %s store', (kind) => {
     it('counts users, limits and look-alike keys apart', async () => {
       const limiter = createAppLimiter(t.store);
       const base = fresh('u');
+      await awayFromWindowEnd(APP_LIMITS.manual_refresh.windowSeconds, 5000);
       // `a:b` vs `a` then `b`, and a glob character: the key segment is encoded, so none collide.
       const keys = [base, `${base}:x`, `${base}*`, `${base}?`];
       for (let i = 0; i < 5; i += 1) await limiter.check('manual_refresh', base);
@@ -72,6 +75,7 @@ describe.each(STORE_KINDS)('KV limits and cache on the %s store', (kind) => {
     it('the api limit takes API_RATE_LIMIT_PER_MINUTE', async () => {
       const limiter = createAppLimiter(t.store, { apiRateLimitPerMinute: 3 });
       const key = fresh('key');
+      await awayFromWindowEnd(APP_LIMITS.api.windowSeconds, 5000);
       expect(limiter.limitOf('api').limit).toBe(3);
       const decisions = [];
       for (let i = 0; i < 4; i += 1) decisions.push(await limiter.check('api', key));

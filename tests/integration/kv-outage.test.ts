@@ -10,7 +10,7 @@ import { REDIS_HOST, REDIS_PORT } from '../support/redis';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { startUpstashBridge, type UpstashBridge } from '../support/upstash-bridge';
 import { startLocalHttpServer, type LocalHttpServer } from '../support/local-http-server';
-import { capturedLog } from '../support/kv-stores';
+import { awayFromWindowEnd, capturedLog } from '../support/kv-stores';
 
 /**
  * KV down, each limit in its documented direction (lib/kv/limits.ts, README "KV"): Redis is cut
@@ -39,6 +39,7 @@ describe('KV unreachable mid-test', () => {
     const cache = createCache(store, { log: createOutageLog('kv-cache', { write: cacheLog.write }) });
     const user = `user-${randomUUID()}`;
     const integration = `integration-${randomUUID()}`;
+    await awayFromWindowEnd(3600, 10_000);
 
     expect((await app.check('manual_refresh', user)).remaining).toBe(4);
     expect((await platform.attempt('meta', integration)).remaining).toBe(49);

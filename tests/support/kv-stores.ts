@@ -48,3 +48,14 @@ export function capturedLog(): { lines: string[]; write: (line: string) => void 
   const lines: string[] = [];
   return { lines, write: (line) => lines.push(line) };
 }
+
+/**
+ * Waits for the next fixed window when less than `neededMs` of the current one is left, so
+ * that a test counting up to a limit never straddles a window boundary (the windows are
+ * aligned to the clock: minute, hour).
+ */
+export async function awayFromWindowEnd(windowSeconds: number, neededMs: number): Promise<void> {
+  const windowMs = windowSeconds * 1000;
+  const left = windowMs - (Date.now() % windowMs);
+  if (left < neededMs) await new Promise((resolve) => setTimeout(resolve, left + 20));
+}
