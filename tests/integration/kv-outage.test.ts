@@ -103,6 +103,19 @@ describe('a KV that never answers', () => {
     expect(log.lines).toHaveLength(1);
   });
 
+  it('a KV endpoint that refuses connections: closed limits throw at once, the platform limit answers allowed', async () => {
+    const gone = await startUpstashBridge();
+    await gone.close();
+    const store = createKvClient({ url: gone.url, token: gone.token });
+    const started = Date.now();
+    await expect(createAppLimiter(store).check('connect_start', '198.51.100.2')).rejects.toBeInstanceOf(KvUnavailableError);
+    const log = capturedLog();
+    const platform = createPlatformLimiter(store, {}, { log: createOutageLog('platform-limit', { write: log.write }) });
+    expect(await platform.attempt('tiktok', 'integration')).toMatchObject({ allowed: true, unchecked: true });
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(log.lines).toHaveLength(1);
+  });
+
   it('a wrong token is refused by the bridge: the store is unavailable, not a silent allow', async () => {
     const bridge = await startUpstashBridge();
     try {

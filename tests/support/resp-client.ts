@@ -22,51 +22,48 @@ interface Pending {
 }
 
 export class RespConnection {
-  private socket: Socket | null = null;
-  private buffer = Buffer.alloc(0);
-  private pending: Pending[] = [];
+  /** The open connection and the replies it owes, in order; each connection owes its own. */
+  private current: { socket: Socket; pending: Pending[] } | null = null;
 
   constructor(private readonly target: { host: string; port: number }) {}
 
   /** Sends the commands at once; resolves with one reply each (a RespError for an error reply). */
   send(commands: string[][]): Promise<RespValue[]> {
-    const socket = this.open();
-    const replies = commands.map(
-      () => new Promise<RespValue>((resolve, reject) => this.pending.push({ resolve, reject })),
-    );
+    const { socket, pending } = this.open();
+    const replies = commands.map((): Promise<RespValue> => new Promise((resolve, reject) => pending.push({ resolve, reject })));
     socket.write(Buffer.concat(commands.map(encode)));
     return Promise.all(replies);
   }
 
   close(): void {
-    this.socket?.destroy();
-    this.socket = null;
+    this.current?.socket.destroy();
+    this.current = null;
   }
 
-  private open(): Socket {
-    if (this.socket) return this.socket;
+  private open(): { socket: Socket; pending: Pending[] } {
+    if (this.current) return this.current;
     const socket = connect(this.target.port, this.target.host);
     socket.setNoDelay(true);
-    this.socket = socket;
-    this.buffer = Buffer.alloc(0);
+    const connection = { socket, pending: [] as Pending[] };
+    this.current = connection;
+    let buffer = Buffer.alloc(0);
     socket.on('data', (chunk) => {
-      this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+      buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
       for (;;) {
-        const parsed = parse(this.buffer, 0);
+        const parsed = parse(buffer, 0);
         if (!parsed) break;
-        this.buffer = this.buffer.subarray(parsed.next);
-        this.pending.shift()?.resolve(parsed.value);
+        buffer = buffer.subarray(parsed.next);
+        connection.pending.shift()?.resolve(parsed.value);
       }
     });
     const fail = (error: Error) => {
-      if (this.socket === socket) this.socket = null;
-      const failed = this.pending;
-      this.pending = [];
+      if (this.current === connection) this.current = null;
+      const failed = connection.pending.splice(0);
       for (const waiting of failed) waiting.reject(error);
     };
     socket.on('error', (error) => fail(error));
     socket.on('close', () => fail(new Error('connection to Redis closed')));
-    return socket;
+    return connection;
   }
 }
 
