@@ -153,6 +153,8 @@ export const envSchema = z.object({
   REFRESH_TIME_BUDGET_SECONDS: positiveInt(240, 3600),
   /** At most this many refreshes in flight to one provider while another provider's work waits; unset: half of REFRESH_CONCURRENCY. */
   REFRESH_PROVIDER_CONCURRENCY: positiveInt(undefined, 500),
+  /** Requests per minute per API key on /api/v1 (lib/kv/limits.ts, `api`). */
+  API_RATE_LIMIT_PER_MINUTE: positiveInt(600, 1_000_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -10,8 +10,9 @@ import { alertSettingsFrom, operatorAlerting } from './notify/operator-alerts';
 import type { DeliverDeps } from './notify/deliver';
 import { kvFromEnv, type KvKind, type KvStore } from './kv/store';
 import { createAppLimiter, type AppLimiter } from './kv/rate-limit';
-import { createCache, type KvCache } from './kv/cache';
 import { createPlatformLimiter, type PlatformLimiter } from './kv/platform-limiter';
+import type { PlatformLimitOverrides } from './kv/limits';
+import { createCache, type KvCache } from './kv/cache';
 
 /**
  * Process-wide collaborators for route handlers and pages, built once from the validated
@@ -22,8 +23,8 @@ const holder = globalThis as typeof globalThis & {
   __tokenwardenProviders?: ProviderRegistry;
   __tokenwardenKv?: { store: KvStore; kind: KvKind };
   __tokenwardenAppLimiter?: AppLimiter;
-  __tokenwardenKvCache?: KvCache;
   __tokenwardenPlatformLimiter?: PlatformLimiter;
+  __tokenwardenCache?: KvCache;
 };
 
 export function getKeyRing(): KeyRing {
@@ -55,26 +56,35 @@ export async function getDeliverDeps(): Promise<DeliverDeps> {
   return createDeliverDeps({ db: await getDb(), keyRing: getKeyRing(), env: getEnv() });
 }
 
-/** The process's KV store: @vercel/kv when configured, else the in-process store (one instance only). */
+/**
+ * The process's KV store, one per process: @vercel/kv with KV_REST_API_URL and
+ * KV_REST_API_TOKEN, else the in-process store (limits and caches for this instance only).
+ */
 export function getKv(): { store: KvStore; kind: KvKind } {
   holder.__tokenwardenKv ??= kvFromEnv(getEnv());
   return holder.__tokenwardenKv;
 }
 
-/** The app's own limits (lib/kv/limits.ts APP_LIMITS) on this process's store. */
+/** The app's own route limits (docs/contracts.md §6) on this process's store. */
 export function getAppLimiter(): AppLimiter {
-  holder.__tokenwardenAppLimiter ??= createAppLimiter(getKv().store);
+  holder.__tokenwardenAppLimiter ??= createAppLimiter(getKv().store, { apiRateLimitPerMinute: getEnv().API_RATE_LIMIT_PER_MINUTE });
   return holder.__tokenwardenAppLimiter;
 }
 
-/** The short caches (health-check verdicts, session verdicts) on this process's store. */
-export function getKvCache(): KvCache {
-  holder.__tokenwardenKvCache ??= createCache(getKv().store);
-  return holder.__tokenwardenKvCache;
-}
-
-/** The §6 platform limiter on this process's store. */
+/** The §6 platform limiter on this process's store, with host code's overrides if it set any. */
 export function getPlatformLimiter(): PlatformLimiter {
   holder.__tokenwardenPlatformLimiter ??= createPlatformLimiter(getKv().store);
   return holder.__tokenwardenPlatformLimiter;
+}
+
+/** Host code's changes to the platform table (lib/tokenwarden.ts, configurePlatformLimits). */
+export function setPlatformLimitOverrides(overrides: PlatformLimitOverrides): PlatformLimiter {
+  holder.__tokenwardenPlatformLimiter = createPlatformLimiter(getKv().store, overrides);
+  return holder.__tokenwardenPlatformLimiter;
+}
+
+/** Short caches on this process's store. */
+export function getCache(): KvCache {
+  holder.__tokenwardenCache ??= createCache(getKv().store);
+  return holder.__tokenwardenCache;
 }
