@@ -75,7 +75,7 @@ describe('fetchWithIntegration', () => {
     expect(response.status).toBe(200);
     expect(seen.map((call) => call.authorization)).toEqual(['Bearer at-stale', 'Bearer at-fresh']);
     expect(fault.requests).toHaveLength(1);
-    const [log] = await h.t.db.query<{ trigger: string; outcome: string }>(`select trigger, outcome from public.refresh_logs where integration_id = $1`, [id]);
+    const [log] = await h.t.db.query<{ trigger: string; outcome: string }>(`select trigger, outcome from public.token_refresh_logs where integration_id = $1`, [id]);
     expect(log).toEqual({ trigger: 'on_demand', outcome: 'refreshed' });
 
     // 401 twice: one refresh, one retry, then the 401 is the caller's.
