@@ -264,3 +264,60 @@ describe('refresh and test routes (next start)', () => {
     expect(auth.requests.filter((seen) => seen.path === '/auth/v1/user')).toHaveLength(1);
   });
 });
+
+/**
+ * KV configured but unreachable (a closed port): the routes' limits fail closed with 503
+ * `rate_limit_unavailable` and the route does not run; the session cache fails open, so a
+ * signed-in request still answers (README, "Rate limits on Tokenwarden's own routes").
+ */
+describe('KV down (next start, KV_REST_API_URL on a closed port)', () => {
+  let t: TestDatabase;
+  let server: RunningServer;
+  let auth: MockSupabaseAuth;
+  let ring: KeyRing;
+  let owner: MockUser;
+
+  beforeAll(async () => {
+    ensureBuild();
+    t = await createTestDatabase();
+    auth = await startSupabaseAuthMock();
+    const key = randomBytes(32);
+    ring = new KeyRing([{ id: 'k1', key }]);
+    owner = { id: await insertUser(t.db, 'down@example.com'), email: 'down@example.com' };
+    server = await startNext(
+      {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        NODE_ENV: 'production',
+        DATABASE_URL: t.url ?? undefined,
+        TOKEN_ENCRYPTION_KEYS: `k1:${key.toString('base64')}`,
+        SUPABASE_URL: auth.url,
+        SUPABASE_ANON_KEY: auth.anonKey,
+        KV_REST_API_URL: `http://127.0.0.1:${await freePort()}`,
+        KV_REST_API_TOKEN: 'kv-token',
+      },
+      await freePort(),
+    );
+  }, 240_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await auth?.close();
+    await t?.drop();
+  });
+
+  it('refuses Refresh now, Test connection, sign-in and connect start with 503, and still serves a signed-in read', async () => {
+    const id = await insertIntegration(t.db, ring, { userId: owner.id, provider: 'google' });
+    const authorization = `Bearer ${auth.accessToken(owner)}`;
+    for (const path of [`/api/integrations/${id}/refresh`, `/api/integrations/${id}/test`]) {
+      const response = await request(server.url).post(path).set('Authorization', authorization);
+      expect(response.status).toBe(503);
+      expect(response.body).toEqual({ error: 'rate_limit_unavailable', message: expect.stringContaining('unreachable') });
+    }
+    expect((await request(server.url).post('/api/auth/local-sign-in')).status).toBe(503);
+    expect((await request(server.url).get('/connect/google')).status).toBe(503);
+    expect(await t.db.query(`select 1 from public.token_refresh_logs where integration_id = $1`, [id])).toHaveLength(0);
+    const read = await request(server.url).get('/api/notifications').set('Authorization', authorization);
+    expect(read.status).toBe(200);
+  });
+});
