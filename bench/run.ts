@@ -5,13 +5,15 @@ export {};
  * `npm run bench -- import-rate` runs only the named ones. Sizes can be changed for experiments:
  * BENCH_REFRESH_ROWS, BENCH_REFRESH_CONCURRENCY, BENCH_TOKEN_LATENCY_MS, BENCH_DB_POOL
  * (refresh-throughput), BENCH_ROUND_TRIP_ROWS, BENCH_CLAIM_SIZES, BENCH_CLAIM_RUNS,
- * BENCH_CLAIM_PLAN=1 (print the claim's plan), BENCH_IMPORT_ROWS.
+ * BENCH_CLAIM_PLAN=1 (print the claim's plan), BENCH_IMPORT_ROWS, BENCH_RATE_LIMIT_DECISIONS,
+ * BENCH_RATE_LIMIT_CONCURRENCY, BENCH_RATE_LIMIT_LATENCY_SAMPLES (rate-limit).
  */
 const benches: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   'refresh-throughput': () => import('./refresh-throughput'),
   'claim-query': () => import('./claim-query'),
   'import-rate': () => import('./import-rate'),
   'round-trips-per-refresh': () => import('./round-trips-per-refresh'),
+  'rate-limit': () => import('./rate-limit'),
 };
 
 const wanted = process.argv.slice(2);
