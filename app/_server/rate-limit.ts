@@ -6,10 +6,9 @@ import { rateLimited, type RateLimitDeps } from '@/lib/auth/rate-limit-response'
 import type { AppLimitName } from '@/lib/kv/limits';
 
 /** lib/auth/rate-limit-response.ts bound to this process's app limiter (lib/kv). */
-export function appRateLimit(): RateLimitDeps {
-  const limiter = getAppLimiter();
+export function appRateLimit(): RateLimitDeps<AppLimitName> {
   return {
-    limiter: { check: (name, key) => limiter.check(name as AppLimitName, key) },
+    limiter: getAppLimiter(),
     isUnavailable: (error) => error instanceof KvUnavailableError,
   };
 }

@@ -3,7 +3,7 @@ import { getDb } from '@/lib/db';
 import { asUser } from '@/lib/db/user-context';
 import { isDatabaseUnreachable } from '@/lib/db/errors';
 import { organizationRole } from '@/lib/db/organization-members';
-import { getKeyRing, getKvCache } from '@/lib/runtime';
+import { getKeyRing, getCache } from '@/lib/runtime';
 import { resolveSessionUser, requestCookies } from '@/lib/auth/session';
 import { createWithUser } from '@/lib/auth/with-user';
 import { WebhookEndpointLimitError } from '@/lib/notify/webhook-endpoints';
@@ -16,7 +16,7 @@ export const withUser = createWithUser(async () => {
     resolveUser: (request) =>
       resolveSessionUser(
         { cookies: requestCookies(request), authorization: request.headers.get('authorization') },
-        { env: getEnv(), keyRing: getKeyRing(), db, cache: getKvCache() },
+        { env: getEnv(), keyRing: getKeyRing(), db, cache: getCache() },
       ),
     rateLimit: appRateLimit(),
     // As the user: membership is what RLS lets them see of organization_members.

@@ -4,6 +4,7 @@ import type { OrganizationRole } from '../db/organization-members';
 import type { SessionUser } from './session';
 import { isSameOrigin } from './same-origin';
 import { rateLimited, type RateLimitDeps } from './rate-limit-response';
+import type { AppLimitName } from '../kv/limits';
 
 /**
  * The one wrapper every route a signed-in user calls goes through: the session resolved (401
@@ -48,7 +49,7 @@ export interface WithUserDeps {
   /** A status and JSON body for an error only the caller's layer knows (e.g. a limit), else null. */
   mapError?(error: unknown): { status: number; body: object; headers?: Record<string, string> } | null;
   /** The app limiter, for routes with a `limit`. */
-  rateLimit?: RateLimitDeps;
+  rateLimit?: RateLimitDeps<AppLimitName>;
 }
 
 type Schema = z.ZodType;
@@ -65,7 +66,7 @@ export interface UserRouteSpec<P extends Schema | undefined, Q extends Schema | 
   /** Also answer without a session (sign-out): the handler's user is then null. */
   anonymous?: A;
   /** An app limit (lib/kv/limits.ts APP_LIMITS name) keyed on the signed-in user; not with `anonymous`. */
-  limit?: A extends true ? never : string;
+  limit?: A extends true ? never : AppLimitName;
 }
 
 export interface UserRouteContext<P, Q, B, A extends boolean> {

@@ -1,6 +1,6 @@
 import { getEnv } from '@/lib/env';
 import { getDb } from '@/lib/db';
-import { getKeyRing, getKvCache, getProviders } from '@/lib/runtime';
+import { getKeyRing, getCache, getProviders } from '@/lib/runtime';
 import { requestCookies, resolveSessionUser } from '@/lib/auth/session';
 import { createConnectDeps } from '@/lib/connect/deps';
 import { handleConnectStart } from '@/lib/connect/routes';
@@ -20,7 +20,7 @@ export async function GET(request: Request, context: { params: Promise<{ provide
   const env = getEnv();
   const user = await resolveSessionUser(
     { cookies: requestCookies(request), authorization: request.headers.get('authorization') },
-    { env, keyRing: getKeyRing(), db, cache: getKvCache() },
+    { env, keyRing: getKeyRing(), db, cache: getCache() },
   );
   return limitedPerClient('connect_start', request, user, () =>
     handleConnectStart(createConnectDeps({ db, keyRing: getKeyRing(), providers: getProviders(), env }), request, provider, user),
