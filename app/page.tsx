@@ -10,6 +10,8 @@ import { relativeTime } from './_server/format';
 import { AutoRefresh } from './_components/auto-refresh';
 import { MarkRead } from './_components/mark-read';
 import { DisconnectButton } from './_components/disconnect-button';
+import { RefreshNowButton } from './_components/refresh-now-button';
+import { TestConnectionButton } from './_components/test-connection-button';
 import { ConnectOutcomeBanner, connectOutcomeFrom } from './_components/connect-outcome';
 import { connectHref, reconnectHref } from './_server/connect-links';
 import { listNotifications } from '@/lib/notify/notifications';
@@ -101,6 +103,18 @@ export default async function IntegrationsPage({ searchParams }: { searchParams:
                       >
                         Reconnect
                       </a>
+                    ) : null}
+                    {integration.status === 'connected' ? (
+                      <>
+                        <RefreshNowButton
+                          id={integration.id}
+                          name={`${nameOf(integration.provider)}${integration.account_label ? ` (${integration.account_label})` : ''}`}
+                        />
+                        <TestConnectionButton
+                          id={integration.id}
+                          name={`${nameOf(integration.provider)}${integration.account_label ? ` (${integration.account_label})` : ''}`}
+                        />
+                      </>
                     ) : null}
                     {integration.status !== 'disconnected' ? (
                       <DisconnectButton

@@ -3,6 +3,7 @@
  *
  *   import { getValidAccessToken, TokenUnavailableError } from '@/lib/tokenwarden';
  *   const token = await getValidAccessToken(integrationId, { minValiditySeconds: 120 });
+ *   const me = await fetchWithIntegration(integrationId, 'https://graph.facebook.com/me');
  *
  * The platform limiter of docs/contracts.md §6 and §7, for host code calling a provider itself:
  *
@@ -15,12 +16,14 @@ import type { PlatformLimitOverrides } from './kv/limits';
 import type { LimitDecision } from './kv/decision';
 import type { PlatformRemaining } from './kv/platform-limiter';
 import { getValidAccessTokenWith, type GetTokenOptions } from './refresh/get-valid-access-token';
+import { fetchWithIntegrationWith, type FetchWithIntegrationOptions } from './connect/fetch-with-integration';
 
 export type { LimitDecision } from './kv/decision';
 export type { PlatformRemaining } from './kv/platform-limiter';
 export { UnknownPlatformError } from './kv/platform-limiter';
 export { PLATFORM_LIMITS, PLATFORM_ALIASES, type PlatformLimit, type PlatformLimitOverrides, type PlatformName } from './kv/limits';
 export { KvUnavailableError } from './kv/errors';
+export { RateLimitedError, PROVIDER_PLATFORMS, type FetchWithIntegrationOptions } from './connect/fetch-with-integration';
 export { TokenUnavailableError, type GetTokenOptions, type TokenUnavailableReason } from './refresh/get-valid-access-token';
 
 /**
@@ -57,4 +60,19 @@ export const platformLimiter = {
  */
 export function configurePlatformLimits(overrides: PlatformLimitOverrides): void {
   setPlatformLimitOverrides(overrides);
+}
+
+/**
+ * A provider API call as the connection (docs/contracts.md §7): its platform's limit first
+ * (waiting up to `maxWaitSeconds`, else RateLimitedError), a valid token, one forced refresh
+ * and one retry after a 401, a provider 429 thrown as RateLimitedError with its Retry-After
+ * (and fed back into the platform limiter).
+ */
+export async function fetchWithIntegration(
+  integrationId: string,
+  input: string | URL,
+  init?: RequestInit,
+  options?: FetchWithIntegrationOptions,
+): Promise<Response> {
+  return fetchWithIntegrationWith({ ...(await getRefreshDeps()), platformLimiter: getPlatformLimiter() }, integrationId, input, init, options);
 }

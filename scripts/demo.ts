@@ -69,7 +69,8 @@ function demoScopes(id: string): string[] {
 /**
  * Points every seeded provider at the local OAuth server (a providers file in .data/): token
  * endpoint for refreshes, authorization endpoint for Connect and Reconnect, revocation
- * endpoint for Disconnect.
+ * endpoint for Disconnect, userinfo for Test connection (except Slack, whose health check reads
+ * Slack's own `ok` body, which a userinfo answer does not have: its test names the failure).
  */
 function writeProvidersFile(dir: string, oauth: LocalOAuthProvider, clientSecret: string): string {
   const file = join(dir, 'demo-providers.json');
@@ -78,6 +79,7 @@ function writeProvidersFile(dir: string, oauth: LocalOAuthProvider, clientSecret
     tokenUrl: oauth.tokenUrl,
     authorizationUrl: oauth.authorizationUrl,
     revocationUrl: oauth.revocationUrl,
+    ...(id === 'slack' ? {} : { healthCheckUrl: oauth.userinfoUrl }),
     scopes: demoScopes(id),
     clientId: DEMO_CLIENT.clientId,
     clientSecret,

@@ -1,7 +1,7 @@
 import { cookies, headers } from 'next/headers';
 import { getEnv } from '@/lib/env';
 import { getDb } from '@/lib/db';
-import { getKeyRing } from '@/lib/runtime';
+import { getKeyRing, getCache } from '@/lib/runtime';
 import { resolveSessionUser, type SessionUser } from '@/lib/auth/session';
 
 export type CurrentUser = SessionUser;
@@ -12,6 +12,6 @@ export async function getCurrentUser(): Promise<CurrentUser | null> {
   const headerList = await headers();
   return resolveSessionUser(
     { cookies: store.getAll().map(({ name, value }) => ({ name, value })), authorization: headerList.get('authorization') },
-    { env: getEnv(), keyRing: getKeyRing(), db: await getDb() },
+    { env: getEnv(), keyRing: getKeyRing(), db: await getDb(), cache: getCache() },
   );
 }

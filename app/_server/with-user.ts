@@ -3,10 +3,11 @@ import { getDb } from '@/lib/db';
 import { asUser } from '@/lib/db/user-context';
 import { isDatabaseUnreachable } from '@/lib/db/errors';
 import { organizationRole } from '@/lib/db/organization-members';
-import { getKeyRing } from '@/lib/runtime';
+import { getKeyRing, getCache } from '@/lib/runtime';
 import { resolveSessionUser, requestCookies } from '@/lib/auth/session';
 import { createWithUser } from '@/lib/auth/with-user';
 import { WebhookEndpointLimitError } from '@/lib/notify/webhook-endpoints';
+import { appRateLimit } from './rate-limit';
 
 /** lib/auth/with-user.ts bound to this deployment: its session sources, its database, its errors. */
 export const withUser = createWithUser(async () => {
@@ -15,8 +16,9 @@ export const withUser = createWithUser(async () => {
     resolveUser: (request) =>
       resolveSessionUser(
         { cookies: requestCookies(request), authorization: request.headers.get('authorization') },
-        { env: getEnv(), keyRing: getKeyRing(), db },
+        { env: getEnv(), keyRing: getKeyRing(), db, cache: getCache() },
       ),
+    rateLimit: appRateLimit(),
     // As the user: membership is what RLS lets them see of organization_members.
     organizationRole: (userId, organizationId) => asUser(db, userId, (tx) => organizationRole(tx, organizationId, userId)),
     mapError: (error) => {

@@ -4,7 +4,7 @@ import type { Queryable } from '../db/client';
 import { findUserById } from '../db/users';
 import { LOCAL_SESSION_COOKIE, readLocalSession } from './local-session';
 import { localSignInAllowed, type LocalAuthEnv } from '../local-auth';
-import { sessionCookieAccessToken, verifySupabaseAccessToken } from './supabase-session';
+import { sessionCookieAccessToken, verifySupabaseAccessToken, verifySupabaseAccessTokenCached, type SessionCache } from './supabase-session';
 
 /**
  * Who is asking. On a deployment, Supabase Auth: the access token of its session cookie (set
@@ -29,6 +29,8 @@ export interface SessionDeps {
   env: LocalAuthEnv & Pick<Env, 'SUPABASE_URL' | 'SUPABASE_ANON_KEY'>;
   keyRing: KeyRing;
   db: Queryable;
+  /** The short KV cache of verdicts (lib/auth/supabase-session.ts); absent: every request verifies. */
+  cache?: SessionCache;
 }
 
 export async function resolveSessionUser(input: SessionInput, deps: SessionDeps): Promise<SessionUser | null> {
@@ -37,7 +39,11 @@ export async function resolveSessionUser(input: SessionInput, deps: SessionDeps)
     const project = { url: env.SUPABASE_URL, anonKey: env.SUPABASE_ANON_KEY };
     const bearer = input.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
     const token = bearer ?? (await sessionCookieAccessToken(project.url, input.cookies));
-    const identity = token ? await verifySupabaseAccessToken(project, token) : null;
+    const identity = !token
+      ? null
+      : deps.cache
+        ? await verifySupabaseAccessTokenCached(project, token, deps.cache)
+        : await verifySupabaseAccessToken(project, token);
     if (identity) return { ...identity, via: bearer ? 'supabase_bearer' : 'supabase_cookie' };
   }
   if (localSignInAllowed(env)) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { AuthClient, type GoTrueClient } from '@supabase/supabase-js';
 import { combineChunks, stringFromBase64URL } from '@supabase/ssr';
 import { z } from 'zod';
@@ -48,7 +49,7 @@ function verifier(project: SupabaseProject): GoTrueClient {
 }
 
 const jwtHeaderSchema = z.object({ alg: z.enum(['ES256', 'RS256', 'HS256']), kid: z.string().optional() });
-const claimsSchema = z.object({ sub: z.uuid(), email: z.email(), is_anonymous: z.boolean().optional() });
+const claimsSchema = z.object({ sub: z.uuid(), email: z.email(), is_anonymous: z.boolean().optional(), exp: z.number().optional() });
 const storedSessionSchema = z.object({ access_token: z.string().min(1) });
 
 function parseJson(text: string): unknown {
@@ -74,19 +75,70 @@ function looksLikeAccessToken(token: string): boolean {
 
 /** The user an access token was issued to, if Supabase signed it and it has not expired. */
 export async function verifySupabaseAccessToken(project: SupabaseProject, token: string): Promise<SupabaseIdentity | null> {
-  if (!looksLikeAccessToken(token)) return null;
+  return (await verifyWithExpiry(project, token)).identity;
+}
+
+async function verifyWithExpiry(project: SupabaseProject, token: string): Promise<{ identity: SupabaseIdentity | null; exp?: number }> {
+  if (!looksLikeAccessToken(token)) return { identity: null };
   let result: Awaited<ReturnType<GoTrueClient['getClaims']>>;
   try {
     result = await verifier(project).getClaims(token);
   } catch (error) {
     // WebCrypto refusing a key for the token's algorithm means the token is not the project's.
-    if (error instanceof DOMException) return null;
+    if (error instanceof DOMException) return { identity: null };
     throw error;
   }
-  if (result.error || !result.data) return null;
+  if (result.error || !result.data) return { identity: null };
   const claims = claimsSchema.safeParse(result.data.claims);
-  if (!claims.success || claims.data.is_anonymous) return null;
-  return { id: claims.data.sub, email: claims.data.email };
+  if (!claims.success || claims.data.is_anonymous) return { identity: null };
+  return { identity: { id: claims.data.sub, email: claims.data.email }, exp: claims.data.exp };
+}
+
+/** A refused token is refused again from the cache this long: a flood of one forgery costs one check. */
+export const SESSION_REFUSAL_TTL_SECONDS = 10;
+/** A verified identity is trusted from the cache at most this long (and never past the token's exp). */
+export const SESSION_VERIFIED_MAX_TTL_SECONDS = 60;
+
+/** lib/kv/cache.ts's cache (createCache), as used here; it fails open (a miss) when KV is down. */
+export interface SessionCache {
+  get<T>(key: string): Promise<T | null | undefined>;
+  set(key: string, value: unknown, ttlSeconds: number): Promise<void>;
+}
+
+interface CachedVerdict {
+  identity: SupabaseIdentity | null;
+  /** Epoch seconds after which a cached identity is no session (the token's exp). */
+  until?: number;
+}
+
+/**
+ * verifySupabaseAccessToken through the short cache: a malformed token is refused before any
+ * call or cache read; a refusal is remembered SESSION_REFUSAL_TTL_SECONDS, a verified identity
+ * until min(exp, SESSION_VERIFIED_MAX_TTL_SECONDS). Keyed by a hash, never the token itself.
+ * A failure of Supabase Auth (a throw) is not cached.
+ */
+export async function verifySupabaseAccessTokenCached(
+  project: SupabaseProject,
+  token: string,
+  cache: SessionCache,
+  now: () => number = Date.now,
+): Promise<SupabaseIdentity | null> {
+  if (!looksLikeAccessToken(token)) return null;
+  const key = `session:${createHash('sha256').update(`${project.url}\n${token}`).digest('base64url')}`;
+  const hit = await cache.get<CachedVerdict>(key);
+  if (hit) {
+    if (hit.identity && hit.until !== undefined && hit.until * 1000 <= now()) return null;
+    return hit.identity;
+  }
+  const { identity, exp } = await verifyWithExpiry(project, token);
+  if (!identity) {
+    await cache.set(key, { identity: null } satisfies CachedVerdict, SESSION_REFUSAL_TTL_SECONDS);
+    return null;
+  }
+  const left = exp === undefined ? SESSION_VERIFIED_MAX_TTL_SECONDS : Math.floor(exp - now() / 1000);
+  const ttl = Math.min(SESSION_VERIFIED_MAX_TTL_SECONDS, left);
+  if (ttl > 0) await cache.set(key, { identity, until: exp } satisfies CachedVerdict, ttl);
+  return identity;
 }
 
 /** The cookie name @supabase/ssr (and supabase-js) keep a project's session under. */

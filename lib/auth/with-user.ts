@@ -3,6 +3,8 @@ import { readJsonBody } from '../http/read-body';
 import type { OrganizationRole } from '../db/organization-members';
 import type { SessionUser } from './session';
 import { isSameOrigin } from './same-origin';
+import { rateLimited, type RateLimitDeps } from './rate-limit-response';
+import type { AppLimitName } from '../kv/limits';
 
 /**
  * The one wrapper every route a signed-in user calls goes through: the session resolved (401
@@ -10,8 +12,10 @@ import { isSameOrigin } from './same-origin';
  * clients are exempt, a browser cannot forge their header), params, query and JSON body parsed
  * with zod (400 naming the field; bodies read by lib/http/read-body.ts, 413 over its limit), the
  * organization role a route needs (404 for a non-member, so an organization's existence does not
- * leak; 403 for a member without the role), typed errors mapped to statuses, and
- * `Cache-Control: no-store` on every answer. Never a stack, never a token.
+ * leak; 403 for a member without the role), typed errors mapped to statuses, an app limit
+ * keyed on the user (`limit`: lib/auth/rate-limit-response.ts, its headers on every answer
+ * after sign-in, 429 past it), and `Cache-Control: no-store` on every answer. Never a stack,
+ * never a token.
  */
 
 /** 400 naming the field: thrown by a handler for input zod could not judge (e.g. a URL's destination). */
@@ -44,6 +48,8 @@ export interface WithUserDeps {
   organizationRole(userId: string, organizationId: string): Promise<OrganizationRole | null>;
   /** A status and JSON body for an error only the caller's layer knows (e.g. a limit), else null. */
   mapError?(error: unknown): { status: number; body: object; headers?: Record<string, string> } | null;
+  /** The app limiter, for routes with a `limit`. */
+  rateLimit?: RateLimitDeps<AppLimitName>;
 }
 
 type Schema = z.ZodType;
@@ -59,6 +65,8 @@ export interface UserRouteSpec<P extends Schema | undefined, Q extends Schema | 
   hideFromMembers?: boolean;
   /** Also answer without a session (sign-out): the handler's user is then null. */
   anonymous?: A;
+  /** An app limit (lib/kv/limits.ts APP_LIMITS name) keyed on the signed-in user; not with `anonymous`. */
+  limit?: A extends true ? never : AppLimitName;
 }
 
 export interface UserRouteContext<P, Q, B, A extends boolean> {
@@ -114,38 +122,48 @@ export function createWithUser(deps: () => Promise<WithUserDeps> | WithUserDeps)
         if (!SAFE_METHODS.has(request.method) && user?.via !== 'supabase_bearer' && !isSameOrigin(request)) {
           return json(403, { error: 'Cross-site request refused' });
         }
-        let params: unknown;
-        if (spec.params) {
-          const parsed = spec.params.safeParse(await context.params);
-          if (!parsed.success) return invalid(parsed.error);
-          params = parsed.data;
-        }
-        let query: unknown;
-        if (spec.query) {
-          const parsed = spec.query.safeParse(Object.fromEntries(new URL(request.url).searchParams));
-          if (!parsed.success) return invalid(parsed.error);
-          query = parsed.data;
-        }
-        if (spec.role) {
-          const orgId = (params as { orgId?: unknown } | undefined)?.orgId;
-          if (typeof orgId !== 'string') throw new Error('withUser: a role needs an orgId param');
-          const role = user ? await resolved.organizationRole(user.id, orgId) : null;
-          if (!role) return json(404, { error: 'Not found' });
-          if (!ROLES[spec.role].includes(role)) {
-            if (spec.hideFromMembers) return json(404, { error: 'Not found' });
-            return json(403, { error: 'Forbidden', message: `Needs the ${spec.role} role in this organization` });
+        const bound: WithUserDeps = resolved;
+        const answer = async (): Promise<Response> => {
+          try {
+            let params: unknown;
+            if (spec.params) {
+              const parsed = spec.params.safeParse(await context.params);
+              if (!parsed.success) return invalid(parsed.error);
+              params = parsed.data;
+            }
+            let query: unknown;
+            if (spec.query) {
+              const parsed = spec.query.safeParse(Object.fromEntries(new URL(request.url).searchParams));
+              if (!parsed.success) return invalid(parsed.error);
+              query = parsed.data;
+            }
+            if (spec.role) {
+              const orgId = (params as { orgId?: unknown } | undefined)?.orgId;
+              if (typeof orgId !== 'string') throw new Error('withUser: a role needs an orgId param');
+              const role = user ? await bound.organizationRole(user.id, orgId) : null;
+              if (!role) return json(404, { error: 'Not found' });
+              if (!ROLES[spec.role].includes(role)) {
+                if (spec.hideFromMembers) return json(404, { error: 'Not found' });
+                return json(403, { error: 'Forbidden', message: `Needs the ${spec.role} role in this organization` });
+              }
+            }
+            let body: unknown;
+            if (spec.body) {
+              const read = await readJsonBody(request);
+              if (!read.ok) return noStore(read.response);
+              const parsed = spec.body.safeParse(read.value);
+              if (!parsed.success) return invalid(parsed.error);
+              body = parsed.data;
+            }
+            const answered = await handler({ request, user, params, query, body } as UserRouteContext<Parsed<P>, Parsed<Q>, Parsed<B>, A>);
+            return answered instanceof Response ? noStore(answered) : json(200, answered);
+          } catch (error) {
+            return failure(error, bound);
           }
-        }
-        let body: unknown;
-        if (spec.body) {
-          const read = await readJsonBody(request);
-          if (!read.ok) return noStore(read.response);
-          const parsed = spec.body.safeParse(read.value);
-          if (!parsed.success) return invalid(parsed.error);
-          body = parsed.data;
-        }
-        const answer = await handler({ request, user, params, query, body } as UserRouteContext<Parsed<P>, Parsed<Q>, Parsed<B>, A>);
-        return answer instanceof Response ? noStore(answer) : json(200, answer);
+        };
+        if (!spec.limit) return await answer();
+        if (!user || !bound.rateLimit) throw new Error('withUser: a limit needs a signed-in user and rateLimit deps');
+        return await rateLimited(bound.rateLimit, spec.limit, `user:${user.id}`, answer);
       } catch (error) {
         return failure(error, resolved);
       }

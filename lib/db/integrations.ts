@@ -393,3 +393,27 @@ export async function listManageableIntegrationIds(tx: Queryable): Promise<Set<s
   const rows = await tx.query<{ id: string }>(`select id from public.integrations where public.can_manage_integration(id)`);
   return new Set(rows.map((row) => row.id));
 }
+
+// Refresh now, Test connection, fetchWithIntegration (lib/connect) --------------------------
+
+/** What the manual routes and fetchWithIntegration read of a connection: never a token. */
+export interface ConnectionState {
+  id: string;
+  provider: string;
+  organization_id: string | null;
+  status: 'connected' | 'needs_reauthorization' | 'disconnected';
+  expires_at: Date | null;
+  last_refreshed_at: Date | null;
+  token_version: number;
+  metadata: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export async function findConnectionState(db: Queryable, integrationId: string): Promise<ConnectionState | null> {
+  const [row] = await db.query<ConnectionState>(
+    `select id, provider, organization_id, status, expires_at, last_refreshed_at, token_version, metadata
+     from public.integrations where id = $1`,
+    [integrationId],
+  );
+  return row ?? null;
+}

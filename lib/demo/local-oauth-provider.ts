@@ -68,6 +68,8 @@ export interface LocalOAuthProvider {
   authorizationUrl: string;
   /** RFC 7009 token revocation. */
   revocationUrl: string;
+  /** OpenID Connect userinfo: an authenticated GET a health check can call (Test connection). */
+  userinfoUrl: string;
   /** Creates a grant and returns fresh tokens for it, as if the user had just authorized. */
   mintTokens(input: { accountId: string; clientId: string; scope?: string }): Promise<MintedTokens>;
   /** Revokes the whole grant (the user revoked access): its refresh tokens then answer invalid_grant. */
@@ -178,6 +180,7 @@ export async function startLocalOAuthProvider(options: LocalOAuthProviderOptions
     tokenUrl: new URL(provider.pathFor('token'), issuer).href,
     authorizationUrl: new URL(provider.pathFor('authorization'), issuer).href,
     revocationUrl: new URL(provider.pathFor('revocation'), issuer).href,
+    userinfoUrl: new URL(provider.pathFor('userinfo'), issuer).href,
 
     async mintTokens({ accountId, clientId, scope }) {
       const client = await provider.Client.find(clientId);

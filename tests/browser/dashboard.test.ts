@@ -72,6 +72,23 @@ describe.runIf(chromiumAvailable())('the dashboard in Chromium', () => {
     await expect.poll(async () => Number((await heading.innerText()).match(/\((\d+) unread\)/)?.[1]), { timeout: 15_000 }).toBe(unreadBefore - 1);
   }, 30_000);
 
+  it('tests a connection and refreshes it now from its row, and says when to retry past the limit', async () => {
+    const row = page.locator('tr[data-integration-id]', { hasText: 'Google' }).first();
+    await row.getByRole('button', { name: /^Test Google/ }).click();
+    await expect.poll(() => row.locator('.test-connection [role=status]').innerText(), { timeout: 20_000 }).toMatch(/^Working/);
+
+    const refresh = row.getByRole('button', { name: /^Refresh Google.* now$/ });
+    const said = row.locator('.refresh-now [role=status], .refresh-now [role=alert]');
+    // Refresh now is 5 an hour per user; the sixth press shows the 429's wait.
+    for (let press = 1; press <= 5; press += 1) {
+      await refresh.click();
+      await expect.poll(() => said.innerText(), { timeout: 20_000 }).toBe('Refreshed');
+      await expect.poll(() => refresh.isEnabled()).toBe(true);
+    }
+    await refresh.click();
+    await expect.poll(() => said.innerText(), { timeout: 20_000 }).toMatch(/^Too many tries\. Try again in \d+ (minutes?|seconds?) \(at .+\)\.$/);
+  }, 120_000);
+
   it('shows the disconnection email in the dev mailbox, rendered', async () => {
     await page.getByRole('link', { name: 'Dev mailbox' }).click();
     await page.waitForURL(/\/dev\/mailbox$/);

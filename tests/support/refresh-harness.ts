@@ -26,6 +26,8 @@ export interface ProviderFileEntry {
   clientAuth?: 'client_secret_basic' | 'client_secret_post';
   rotatesRefreshTokens?: boolean;
   refreshGraceSeconds?: number;
+  /** The provider's health-check endpoint (Test connection). */
+  healthCheckUrl?: string;
 }
 
 export interface RefreshHarness {

@@ -8,13 +8,21 @@ import { createLocalSession, LOCAL_SESSION_COOKIE, LOCAL_SESSION_TTL_SECONDS } f
 import { localSignInAllowed } from '@/lib/local-auth';
 import { isSameOrigin } from '@/lib/auth/same-origin';
 import { readFormBody } from '@/lib/http/read-body';
+import { limitedPerClient } from '@/app/_server/rate-limit';
 
 export const dynamic = 'force-dynamic';
 
 const formSchema = z.object({ email: z.email('must be an email address') });
 
-/** The embedded demo's sign-in. Refused outright unless lib/local-auth.ts allows it here. */
+/**
+ * The embedded demo's sign-in. Refused outright unless lib/local-auth.ts allows it here.
+ * 20 a minute per client (`sign_in`, lib/auth/client-ip.ts; fails closed with a 503).
+ */
 export async function POST(request: Request) {
+  return limitedPerClient('sign_in', request, null, () => signIn(request));
+}
+
+async function signIn(request: Request): Promise<Response> {
   if (!localSignInAllowed(getEnv())) {
     return NextResponse.json(
       { error: 'Local sign-in is off: it needs TOKENWARDEN_LOCAL_AUTH=1 on a machine with its own database. Deployments sign in with Supabase Auth.' },

@@ -1,0 +1,124 @@
+import { getValidAccessTokenWith, TokenUnavailableError } from '../refresh/get-valid-access-token';
+import { refreshNow } from '../refresh/refresh-now';
+import { fillTemplate } from '../refresh/provider-call';
+import type { RefreshDeps } from '../refresh/refresh-one';
+import { findConnectionState } from '../db/integrations';
+import { readHealthAnswer, type HealthReading } from '../providers/health-check';
+import { isLoopbackHost } from '../net/addresses';
+
+/**
+ * "Test connection" (`POST /api/integrations/{id}/test`, docs/contracts.md §3): a live GET of
+ * the provider's `healthCheckUrl` with the current token. A token the provider refuses gets
+ * one on-demand refresh and one more try, so the verdict and the connection's status agree
+ * (a refresh the provider refuses marks the connection for reconnect, as the cron would).
+ * The verdict is cached briefly in KV so a button pressed twice is not two provider calls.
+ */
+
+/** A healthy verdict stays this long: the token worked a moment ago. */
+export const HEALTHY_VERDICT_TTL_SECONDS = 30;
+/** A failing one shorter, so a fix (a reconnect) shows soon. */
+export const FAILING_VERDICT_TTL_SECONDS = 10;
+
+/** lib/kv/cache.ts's cache (createCache), as used here. */
+export interface VerdictCache {
+  get<T>(key: string): Promise<T | null | undefined>;
+  set(key: string, value: unknown, ttlSeconds: number): Promise<void>;
+}
+
+export interface Verdict {
+  healthy: boolean;
+  checked_at: string;
+  http_status?: number;
+  error?: string;
+  cached: boolean;
+}
+
+/** The provider has no health-check endpoint: 422 naming it. */
+export class NoHealthCheckError extends Error {
+  constructor(readonly provider: string) {
+    super(`${provider} has no healthCheckUrl in its provider profile, so its connections cannot be tested`);
+    this.name = 'NoHealthCheckError';
+  }
+}
+
+const cacheKey = (integrationId: string) => `health:${integrationId}`;
+
+interface Checked {
+  reading: HealthReading;
+  status?: number;
+}
+
+async function check(deps: RefreshDeps, providerId: string, url: string, token: string): Promise<Checked> {
+  let response: Response;
+  try {
+    response = await deps.fetch(url, {
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      // A redirect would carry the bearer to wherever it points.
+      redirect: 'manual',
+      signal: AbortSignal.timeout(deps.requestTimeoutMs),
+    });
+  } catch (error) {
+    return { reading: { kind: 'failing', error: error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'network_error' } };
+  }
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined; // not JSON: readHealthAnswer judges by the status alone
+  }
+  return { reading: readHealthAnswer(providerId, response.status, json), status: response.status };
+}
+
+export async function testConnection(deps: RefreshDeps & { cache: VerdictCache }, integrationId: string): Promise<Verdict | null> {
+  const hit = await deps.cache.get<Omit<Verdict, 'cached'>>(cacheKey(integrationId));
+  if (hit) return { ...hit, cached: true };
+
+  const row = await findConnectionState(deps.db, integrationId);
+  if (!row) return null;
+  const provider = deps.providers.get(row.provider);
+  if (!provider?.healthCheckUrl) throw new NoHealthCheckError(provider?.name ?? row.provider);
+
+  const verdict = await judge(deps, integrationId, row.provider, provider.healthCheckUrl, row.metadata);
+  await deps.cache.set(cacheKey(integrationId), verdict, verdict.healthy ? HEALTHY_VERDICT_TTL_SECONDS : FAILING_VERDICT_TTL_SECONDS);
+  return { ...verdict, cached: false };
+}
+
+async function judge(
+  deps: RefreshDeps,
+  integrationId: string,
+  providerId: string,
+  template: string,
+  parameters: Record<string, unknown>,
+): Promise<Omit<Verdict, 'cached'>> {
+  const checkedAt = () => deps.now().toISOString();
+  const url = fillTemplate(template, parameters);
+  if (!url) return { healthy: false, checked_at: checkedAt(), error: 'missing_connection_parameter' };
+  if (new URL(url).protocol === 'http:' && !isLoopbackHost(new URL(url).hostname)) {
+    return { healthy: false, checked_at: checkedAt(), error: 'insecure_health_check_url' };
+  }
+  let token: string;
+  try {
+    token = await getValidAccessTokenWith(deps, integrationId);
+  } catch (error) {
+    if (error instanceof TokenUnavailableError) return { healthy: false, checked_at: checkedAt(), error: error.reason };
+    throw error;
+  }
+  let checked = await check(deps, providerId, url, token);
+  if (checked.reading.kind === 'token_refused') {
+    // One forced refresh and one retry: the provider refused a token we believed valid.
+    const refreshed = await refreshNow(deps, integrationId, { trigger: 'on_demand' });
+    if (!refreshed) return outcome(checked, checkedAt(), 'refresh_in_progress');
+    if (refreshed.outcome !== 'refreshed' || !refreshed.accessToken) {
+      return outcome(checked, checkedAt(), refreshed.reconnectRequired ? 'needs_reauthorization' : (refreshed.errorCode ?? refreshed.outcome));
+    }
+    checked = await check(deps, providerId, url, refreshed.accessToken);
+  }
+  return outcome(checked, checkedAt());
+}
+
+function outcome(checked: Checked, checkedAt: string, because?: string): Omit<Verdict, 'cached'> {
+  const base = { checked_at: checkedAt, ...(checked.status === undefined ? {} : { http_status: checked.status }) };
+  if (checked.reading.kind === 'healthy' && !because) return { healthy: true, ...base };
+  return { healthy: false, ...base, error: because ?? (checked.reading.kind === 'healthy' ? 'unknown' : checked.reading.error) };
+}
