@@ -2,7 +2,7 @@ import { getValidAccessTokenWith, TokenUnavailableError } from '../refresh/get-v
 import { refreshNow } from '../refresh/refresh-now';
 import { fillTemplate } from '../refresh/provider-call';
 import type { RefreshDeps } from '../refresh/refresh-one';
-import { findConnectionState } from '../db/integrations';
+import { currentTokenVersion, findConnectionState } from '../db/integrations';
 import { readHealthAnswer, type HealthReading } from '../providers/health-check';
 import { isLoopbackHost } from '../net/addresses';
 
@@ -41,7 +41,12 @@ export class NoHealthCheckError extends Error {
   }
 }
 
-const cacheKey = (integrationId: string) => `health:${integrationId}`;
+/**
+ * A verdict belongs to the tokens it judged: keyed by the connection's token_version too, so a
+ * reconnect (or a refresh that replaced the tokens) is tested afresh instead of shown the old
+ * tokens' verdict for up to its TTL.
+ */
+const cacheKey = (integrationId: string, tokenVersion: number) => `health:${integrationId}:${tokenVersion}`;
 
 interface Checked {
   reading: HealthReading;
@@ -71,16 +76,17 @@ async function check(deps: RefreshDeps, providerId: string, url: string, token: 
 }
 
 export async function testConnection(deps: RefreshDeps & { cache: VerdictCache }, integrationId: string): Promise<Verdict | null> {
-  const hit = await deps.cache.get<Omit<Verdict, 'cached'>>(cacheKey(integrationId));
-  if (hit) return { ...hit, cached: true };
-
   const row = await findConnectionState(deps.db, integrationId);
   if (!row) return null;
+  const hit = await deps.cache.get<Omit<Verdict, 'cached'>>(cacheKey(integrationId, row.token_version));
+  if (hit) return { ...hit, cached: true };
   const provider = deps.providers.get(row.provider);
   if (!provider?.healthCheckUrl) throw new NoHealthCheckError(provider?.name ?? row.provider);
 
   const verdict = await judge(deps, integrationId, row.provider, provider.healthCheckUrl, row.metadata);
-  await deps.cache.set(cacheKey(integrationId), verdict, verdict.healthy ? HEALTHY_VERDICT_TTL_SECONDS : FAILING_VERDICT_TTL_SECONDS);
+  // Under the tokens as they are now: the judging may have refreshed them (a 401's one refresh).
+  const version = (await currentTokenVersion(deps.db, integrationId)) ?? row.token_version;
+  await deps.cache.set(cacheKey(integrationId, version), verdict, verdict.healthy ? HEALTHY_VERDICT_TTL_SECONDS : FAILING_VERDICT_TTL_SECONDS);
   return { ...verdict, cached: false };
 }
 
