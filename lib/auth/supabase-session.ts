@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AuthClient, type GoTrueClient } from '@supabase/supabase-js';
+import { AuthClient, isAuthRetryableFetchError, type GoTrueClient } from '@supabase/supabase-js';
 import { combineChunks, stringFromBase64URL } from '@supabase/ssr';
 import { z } from 'zod';
 
@@ -78,7 +78,14 @@ export async function verifySupabaseAccessToken(project: SupabaseProject, token:
   return (await verifyWithExpiry(project, token)).identity;
 }
 
-async function verifyWithExpiry(project: SupabaseProject, token: string): Promise<{ identity: SupabaseIdentity | null; exp?: number }> {
+/**
+ * `unanswered`: Supabase Auth could not be asked (network, 5xx: auth-js's AuthRetryableFetchError),
+ * so the token was not refused, only not verified; no session now, and nothing to remember.
+ */
+async function verifyWithExpiry(
+  project: SupabaseProject,
+  token: string,
+): Promise<{ identity: SupabaseIdentity | null; exp?: number; unanswered?: true }> {
   if (!looksLikeAccessToken(token)) return { identity: null };
   let result: Awaited<ReturnType<GoTrueClient['getClaims']>>;
   try {
@@ -88,6 +95,7 @@ async function verifyWithExpiry(project: SupabaseProject, token: string): Promis
     if (error instanceof DOMException) return { identity: null };
     throw error;
   }
+  if (result.error && isAuthRetryableFetchError(result.error)) return { identity: null, unanswered: true };
   if (result.error || !result.data) return { identity: null };
   const claims = claimsSchema.safeParse(result.data.claims);
   if (!claims.success || claims.data.is_anonymous) return { identity: null };
@@ -115,7 +123,9 @@ interface CachedVerdict {
  * verifySupabaseAccessToken through the short cache: a malformed token is refused before any
  * call or cache read; a refusal is remembered SESSION_REFUSAL_TTL_SECONDS, a verified identity
  * until min(exp, SESSION_VERIFIED_MAX_TTL_SECONDS). Keyed by a hash, never the token itself.
- * A failure of Supabase Auth (a throw) is not cached.
+ * A failure of Supabase Auth (a throw, or an answer auth-js calls retryable: network, 5xx) is
+ * not cached: it refused nothing, and caching it would turn a blip into SESSION_REFUSAL_TTL_SECONDS
+ * of 401s for everyone signed in.
  */
 export async function verifySupabaseAccessTokenCached(
   project: SupabaseProject,
@@ -130,7 +140,8 @@ export async function verifySupabaseAccessTokenCached(
     if (hit.identity && hit.until !== undefined && hit.until * 1000 <= now()) return null;
     return hit.identity;
   }
-  const { identity, exp } = await verifyWithExpiry(project, token);
+  const { identity, exp, unanswered } = await verifyWithExpiry(project, token);
+  if (unanswered) return null;
   if (!identity) {
     await cache.set(key, { identity: null } satisfies CachedVerdict, SESSION_REFUSAL_TTL_SECONDS);
     return null;

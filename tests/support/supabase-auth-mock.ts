@@ -52,6 +52,8 @@ export interface MockSupabaseAuth {
   requests: { method: string; path: string; authorization: string | undefined; apikey: string | undefined }[];
   /** The refresh requests received (`grant_type=refresh_token`). */
   refreshes(): MockSupabaseAuth['requests'];
+  /** The next `count` GET /auth/v1/user answer `status` (an outage of Supabase Auth, e.g. 503). */
+  failUserRequests(count: number, status: number): void;
   close(): Promise<void>;
 }
 
@@ -154,6 +156,7 @@ export async function startSupabaseAuthMock(): Promise<MockSupabaseAuth> {
     };
   };
 
+  const outage = { count: 0, status: 503 };
   const server: Server = createServer((req, res) => {
     void (async () => {
       const authorization = req.headers.authorization;
@@ -169,6 +172,10 @@ export async function startSupabaseAuthMock(): Promise<MockSupabaseAuth> {
         return answer(200, { keys: [{ alg: 'ES256', crv: jwk.crv, ext: true, key_ops: ['verify'], kid, kty: 'EC', use: 'sig', x: jwk.x, y: jwk.y }] });
       }
       if (req.method === 'GET' && path === '/auth/v1/user') {
+        if (outage.count > 0) {
+          outage.count -= 1;
+          return answer(outage.status, { code: outage.status, error_code: 'unexpected_failure', msg: 'Service unavailable' });
+        }
         const user = verify(authorization?.replace(/^Bearer /, '') ?? '');
         if (!user) return answer(403, { code: 403, error_code: 'bad_jwt', msg: 'invalid JWT: unable to parse or verify signature, token is malformed' });
         return answer(200, userObject(user, new Date()));
@@ -194,6 +201,7 @@ export async function startSupabaseAuthMock(): Promise<MockSupabaseAuth> {
     spent: (refreshToken) => refreshTokens.get(refreshToken)?.used ?? false,
     requests,
     refreshes: () => requests.filter((r) => r.path.startsWith('/auth/v1/token') && r.path.includes('grant_type=refresh_token')),
+    failUserRequests: (count, status) => Object.assign(outage, { count, status }),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
