@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AuthClient, isAuthRetryableFetchError, type GoTrueClient } from '@supabase/supabase-js';
+import { AuthClient, isAuthRetryableFetchError, type GoTrueClient, type JWK } from '@supabase/supabase-js';
 import { combineChunks, stringFromBase64URL } from '@supabase/ssr';
 import { z } from 'zod';
 
@@ -23,7 +23,17 @@ export interface SupabaseIdentity {
   email: string;
 }
 
-const holder = globalThis as typeof globalThis & { __tokenwardenSupabaseVerifiers?: Map<string, GoTrueClient> };
+const holder = globalThis as typeof globalThis & {
+  __tokenwardenSupabaseVerifiers?: Map<string, GoTrueClient>;
+  __tokenwardenSupabaseJwks?: Map<string, ProjectKeys>;
+};
+
+/** A project's JWKS as last fetched (epoch ms), and the fetch under way, shared by concurrent requests. */
+interface ProjectKeys {
+  jwks?: { keys: JWK[] };
+  fetchedAt: number;
+  pending?: Promise<{ keys: JWK[] }>;
+}
 
 /**
  * One stateless Supabase Auth client (supabase-js's own, as `supabase.auth` is) per project
@@ -49,6 +59,50 @@ function verifier(project: SupabaseProject): GoTrueClient {
 }
 
 const jwtHeaderSchema = z.object({ alg: z.enum(['ES256', 'RS256', 'HS256']), kid: z.string().optional() });
+const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string().optional(), key_ops: z.array(z.string()).default(['verify']) })) });
+
+/** A fetched JWKS answers for its keys this long (auth-js's own JWKS_TTL). */
+const JWKS_TTL_MS = 10 * 60 * 1000;
+/**
+ * A key id the JWKS does not have refetches it at most this often (so a key Supabase just
+ * rotated in is found); otherwise the token is refused here. auth-js would instead fetch the
+ * JWKS and then, finding no key, ask Supabase Auth's /user: two remote calls per forgery.
+ */
+const JWKS_REFETCH_MIN_MS = 30_000;
+const JWKS_FETCH_TIMEOUT_MS = 5_000;
+
+/** The project's JWKS when it holds `kid` (fetched or refetched as above), else null. Throws when it cannot be fetched. */
+async function jwksHolding(project: SupabaseProject, kid: string, now: number): Promise<{ keys: JWK[] } | null> {
+  holder.__tokenwardenSupabaseJwks ??= new Map();
+  const entries = holder.__tokenwardenSupabaseJwks;
+  let entry = entries.get(project.url);
+  if (!entry) {
+    entry = { fetchedAt: -Infinity };
+    entries.set(project.url, entry);
+  }
+  const holds = (jwks: { keys: JWK[] } | undefined) => jwks?.keys.some((key) => key.kid === kid) ?? false;
+  const age = now - entry.fetchedAt;
+  if (holds(entry.jwks) && age < JWKS_TTL_MS) return entry.jwks ?? null;
+  if (entry.jwks && !holds(entry.jwks) && age < JWKS_REFETCH_MIN_MS) return null;
+  const current = entry;
+  current.pending ??= (async () => {
+    try {
+      const response = await fetch(`${project.url}/auth/v1/.well-known/jwks.json`, {
+        headers: { apikey: project.anonKey },
+        signal: AbortSignal.timeout(JWKS_FETCH_TIMEOUT_MS),
+      });
+      if (!response.ok) throw new Error(`Supabase Auth answered ${response.status} for its JWKS`);
+      const jwks = jwksSchema.parse(await response.json()) as { keys: JWK[] };
+      current.jwks = jwks;
+      current.fetchedAt = Date.now();
+      return jwks;
+    } finally {
+      current.pending = undefined;
+    }
+  })();
+  const jwks = await current.pending;
+  return holds(jwks) ? jwks : null;
+}
 const claimsSchema = z.object({ sub: z.uuid(), email: z.email(), is_anonymous: z.boolean().optional(), exp: z.number().optional() });
 const storedSessionSchema = z.object({ access_token: z.string().min(1) });
 
@@ -87,9 +141,22 @@ async function verifyWithExpiry(
   token: string,
 ): Promise<{ identity: SupabaseIdentity | null; exp?: number; unanswered?: true }> {
   if (!looksLikeAccessToken(token)) return { identity: null };
+  const header = jwtHeaderSchema.parse(parseJson(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')));
+  let jwks: { keys: JWK[] } | undefined;
+  if (header.alg !== 'HS256' && header.kid) {
+    try {
+      const holding = await jwksHolding(project, header.kid, Date.now());
+      if (!holding) return { identity: null };
+      jwks = holding;
+    } catch (error) {
+      // Supabase Auth could not give its keys: nothing was refused (see `unanswered`).
+      console.warn(`[session] Supabase JWKS unavailable: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+      return { identity: null, unanswered: true };
+    }
+  }
   let result: Awaited<ReturnType<GoTrueClient['getClaims']>>;
   try {
-    result = await verifier(project).getClaims(token);
+    result = await verifier(project).getClaims(token, jwks ? { jwks } : {});
   } catch (error) {
     // WebCrypto refusing a key for the token's algorithm means the token is not the project's.
     if (error instanceof DOMException) return { identity: null };

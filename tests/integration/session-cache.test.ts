@@ -35,6 +35,22 @@ describe('verifySupabaseAccessTokenCached', () => {
     expect(userCalls() - before).toBe(1);
   });
 
+  it('refuses forged asymmetric tokens naming unknown key ids locally: never /user, and the JWKS fetched at most once', async () => {
+    const cache = createCache(new MemoryStore());
+    // A fresh project client: no JWKS of an earlier test in its cache.
+    const fresh = { url: auth.url, anonKey: `${auth.anonKey}` };
+    const good = auth.accessToken(user);
+    expect(await verifySupabaseAccessTokenCached(fresh, good, cache)).toEqual({ id: user.id, email: user.email });
+    const before = auth.requests.length;
+    for (let forgery = 0; forgery < 5; forgery += 1) {
+      const forged = auth.accessToken(user, { forged: true, kid: randomUUID() });
+      expect(await verifySupabaseAccessTokenCached(fresh, forged, cache)).toBeNull();
+    }
+    const reached = auth.requests.slice(before).map((r) => r.path);
+    expect(reached.filter((path) => path === '/auth/v1/user')).toEqual([]);
+    expect(reached.filter((path) => path === '/auth/v1/.well-known/jwks.json').length).toBeLessThanOrEqual(1);
+  });
+
   it('does not cache Supabase Auth failing to answer as a refusal', async () => {
     const cache = createCache(new MemoryStore());
     const legacy = auth.accessToken(user, { alg: 'HS256' });

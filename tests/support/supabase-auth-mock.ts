@@ -28,6 +28,8 @@ export interface TokenOptions {
   expiresInSeconds?: number;
   /** Signs with a key that is not the project's, under the project's key id: a forgery. */
   forged?: boolean;
+  /** The header's key id; default the project's. Another one names a key the project does not have. */
+  kid?: string;
 }
 
 /** A session as Supabase Auth answers it and @supabase/ssr stores it. */
@@ -101,7 +103,7 @@ export async function startSupabaseAuthMock(): Promise<MockSupabaseAuth> {
     users.set(user.id, user);
     const now = Math.floor(Date.now() / 1000);
     const alg = options.alg ?? 'ES256';
-    const header = { alg, kid, typ: 'JWT' };
+    const header = { alg, kid: options.kid ?? kid, typ: 'JWT' };
     const claims = {
       iss: `${url}/auth/v1`,
       sub: user.id,
