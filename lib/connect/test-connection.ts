@@ -5,6 +5,8 @@ import type { RefreshDeps } from '../refresh/refresh-one';
 import { currentTokenVersion, findConnectionState } from '../db/integrations';
 import { readHealthAnswer, type HealthReading } from '../providers/health-check';
 import { isLoopbackHost } from '../net/addresses';
+import { parseRetryAfter } from '../net/retry-after';
+import { platformOf, type PlatformLimiterLike } from './fetch-with-integration';
 
 /**
  * "Test connection" (`POST /api/integrations/{id}/test`, docs/contracts.md §3): a live GET of
@@ -53,7 +55,23 @@ interface Checked {
   status?: number;
 }
 
-async function check(deps: RefreshDeps, providerId: string, url: string, token: string): Promise<Checked> {
+/** The platform limiter of §6 (lib/kv/platform-limiter.ts), as fetchWithIntegration uses it. */
+type TestDeps = RefreshDeps & { platformLimiter?: PlatformLimiterLike };
+
+/** Seconds to hold a connection's platform after a provider 429 that names none (as fetchWithIntegration). */
+const PROVIDER_429_DEFAULT_SECONDS = 60;
+
+/**
+ * One live call. It is a call to the provider's API like any other, so it takes one from the
+ * connection's platform limit (a used-up limit answers `rate_limited` without calling), and a
+ * 429's Retry-After is fed back, as fetchWithIntegration does.
+ */
+async function check(deps: TestDeps, integrationId: string, providerId: string, url: string, token: string): Promise<Checked> {
+  const platform = platformOf(providerId);
+  if (platform && deps.platformLimiter) {
+    const decision = await deps.platformLimiter.waitUntilReady(platform, integrationId, 0);
+    if (!decision.allowed) return { reading: { kind: 'failing', error: 'rate_limited' } };
+  }
   let response: Response;
   try {
     response = await deps.fetch(url, {
@@ -65,6 +83,10 @@ async function check(deps: RefreshDeps, providerId: string, url: string, token: 
   } catch (error) {
     return { reading: { kind: 'failing', error: error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'network_error' } };
   }
+  if (response.status === 429 && platform && deps.platformLimiter) {
+    const seconds = parseRetryAfter(response.headers.get('retry-after'), deps.now().getTime()) ?? PROVIDER_429_DEFAULT_SECONDS;
+    await deps.platformLimiter.penalize(platform, integrationId, Math.max(1, seconds));
+  }
   const text = await response.text();
   let json: unknown;
   try {
@@ -75,7 +97,7 @@ async function check(deps: RefreshDeps, providerId: string, url: string, token: 
   return { reading: readHealthAnswer(providerId, response.status, json), status: response.status };
 }
 
-export async function testConnection(deps: RefreshDeps & { cache: VerdictCache }, integrationId: string): Promise<Verdict | null> {
+export async function testConnection(deps: TestDeps & { cache: VerdictCache }, integrationId: string): Promise<Verdict | null> {
   const row = await findConnectionState(deps.db, integrationId);
   if (!row) return null;
   const hit = await deps.cache.get<Omit<Verdict, 'cached'>>(cacheKey(integrationId, row.token_version));
@@ -91,7 +113,7 @@ export async function testConnection(deps: RefreshDeps & { cache: VerdictCache }
 }
 
 async function judge(
-  deps: RefreshDeps,
+  deps: TestDeps,
   integrationId: string,
   providerId: string,
   template: string,
@@ -110,7 +132,7 @@ async function judge(
     if (error instanceof TokenUnavailableError) return { healthy: false, checked_at: checkedAt(), error: error.reason };
     throw error;
   }
-  let checked = await check(deps, providerId, url, token);
+  let checked = await check(deps, integrationId, providerId, url, token);
   if (checked.reading.kind === 'token_refused') {
     // One forced refresh and one retry: the provider refused a token we believed valid.
     const refreshed = await refreshNow(deps, integrationId, { trigger: 'on_demand' });
@@ -118,7 +140,7 @@ async function judge(
     if (refreshed.outcome !== 'refreshed' || !refreshed.accessToken) {
       return outcome(checked, checkedAt(), refreshed.reconnectRequired ? 'needs_reauthorization' : (refreshed.errorCode ?? refreshed.outcome));
     }
-    checked = await check(deps, providerId, url, refreshed.accessToken);
+    checked = await check(deps, integrationId, providerId, url, refreshed.accessToken);
   }
   return outcome(checked, checkedAt());
 }

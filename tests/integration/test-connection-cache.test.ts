@@ -6,6 +6,7 @@ import { startLocalHttpServer, type LocalHttpServer } from '../support/local-htt
 import { MemoryStore } from '../../lib/kv/store';
 import { createCache, type KvCache } from '../../lib/kv/cache';
 import { testConnection } from '../../lib/connect/test-connection';
+import { createPlatformLimiter, type PlatformLimiter } from '../../lib/kv/platform-limiter';
 
 /**
  * Test connection's verdict cache (lib/connect/test-connection.ts): a verdict belongs to the
@@ -20,17 +21,23 @@ describe('testConnection verdict cache', () => {
   let fault: FaultProvider;
   let api: LocalHttpServer;
   let cache: KvCache;
+  let limiter: PlatformLimiter;
   const statuses: number[] = [];
+  const headers: Record<string, string>[] = [];
   let calls = 0;
 
   beforeAll(async () => {
     fault = await startFaultProvider();
     api = await startLocalHttpServer('health api', async (_req: IncomingMessage, res: ServerResponse) => {
       calls += 1;
-      res.writeHead(statuses.shift() ?? 200, { 'content-type': 'application/json' });
+      res.writeHead(statuses.shift() ?? 200, { 'content-type': 'application/json', ...headers.shift() });
       res.end('{}');
     });
-    h = await createRefreshHarness([{ id: 'health_crm', name: 'Health CRM', tokenUrl: fault.tokenUrl, ...CLIENT, healthCheckUrl: `${api.url}/me` }]);
+    h = await createRefreshHarness([
+      { id: 'health_crm', name: 'Health CRM', tokenUrl: fault.tokenUrl, ...CLIENT, healthCheckUrl: `${api.url}/me` },
+      // LinkedIn: a §6 platform (100 per day, burst 20).
+      { id: 'linkedin', tokenUrl: fault.tokenUrl, ...CLIENT, clientAuth: 'client_secret_post', healthCheckUrl: `${api.url}/v2/userinfo` },
+    ]);
   });
   afterAll(async () => {
     await h?.close();
@@ -39,11 +46,13 @@ describe('testConnection verdict cache', () => {
   });
   beforeEach(() => {
     statuses.length = 0;
+    headers.length = 0;
     calls = 0;
     cache = createCache(new MemoryStore());
+    limiter = createPlatformLimiter(new MemoryStore());
   });
 
-  const deps = () => ({ ...h.deps(), cache });
+  const deps = () => ({ ...h.deps(), cache, platformLimiter: limiter });
   const bumpTokenVersion = (id: string) => h.t.db.query(`update public.integrations set token_version = token_version + 1 where id = $1`, [id]);
 
   it('answers a second press from the cache while the tokens are the same', async () => {
@@ -68,5 +77,25 @@ describe('testConnection verdict cache', () => {
     await bumpTokenVersion(id);
     statuses.push(503);
     expect(await testConnection(deps(), id)).toMatchObject({ healthy: false, cached: false });
+  });
+
+  it("counts the live call against the connection's platform limit, and refuses without calling when it is used up", async () => {
+    const id = await h.seed({ provider: 'linkedin', accessToken: 'at-li', expiresIn: 3600 });
+    expect(await testConnection(deps(), id)).toMatchObject({ healthy: true, cached: false });
+    expect((await limiter.remaining('linkedin', id)).remaining).toBe(19);
+    await bumpTokenVersion(id);
+    for (let call = 0; call < 19; call += 1) await limiter.attempt('linkedin', id);
+    expect(await testConnection(deps(), id)).toMatchObject({ healthy: false, error: 'rate_limited', cached: false });
+    expect(calls).toBe(1);
+  });
+
+  it("feeds the provider's 429 Retry-After back into the platform limiter", async () => {
+    const id = await h.seed({ provider: 'linkedin', accessToken: 'at-li-busy', expiresIn: 3600 });
+    statuses.push(429);
+    headers.push({ 'retry-after': '120' });
+    expect(await testConnection(deps(), id)).toMatchObject({ healthy: false, http_status: 429 });
+    const next = await limiter.attempt('linkedin', id);
+    expect(next.allowed).toBe(false);
+    expect(next.retryAfterSeconds).toBeGreaterThan(100);
   });
 });

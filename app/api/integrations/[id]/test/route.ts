@@ -3,7 +3,7 @@ import { getDb } from '@/lib/db';
 import { asUser } from '@/lib/db/user-context';
 import { canManageIntegration } from '@/lib/db/integrations';
 import { NotFoundError } from '@/lib/auth/with-user';
-import { getCache, getRefreshDeps } from '@/lib/runtime';
+import { getCache, getPlatformLimiter, getRefreshDeps } from '@/lib/runtime';
 import { NoHealthCheckError, testConnection } from '@/lib/connect/test-connection';
 import { withUser } from '@/app/_server/with-user';
 
@@ -20,7 +20,7 @@ export const POST = withUser({ params, limit: 'test_connection' }, async ({ user
   const db = await getDb();
   if (!(await asUser(db, user.id, (tx) => canManageIntegration(tx, id)))) throw new NotFoundError();
   try {
-    const verdict = await testConnection({ ...(await getRefreshDeps()), cache: getCache() }, id);
+    const verdict = await testConnection({ ...(await getRefreshDeps()), cache: getCache(), platformLimiter: getPlatformLimiter() }, id);
     if (!verdict) throw new NotFoundError();
     return verdict;
   } catch (error) {
