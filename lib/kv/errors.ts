@@ -10,9 +10,17 @@ export class KvUnavailableError extends Error {
   }
 }
 
+/**
+ * @upstash/redis words a refused command `<Redis error>, command was: <the command as JSON>`
+ * (its HttpClient); the command holds the values written (a cached session's email), so the
+ * message, which the outage log prints, stops before it. The cause keeps everything.
+ */
+const UPSTASH_COMMAND_ECHO = ', command was: ';
+
 function describeCause(cause: unknown): string {
-  if (cause instanceof Error) return `${cause.name}: ${cause.message}`.slice(0, 300);
-  return String(cause).slice(0, 300);
+  const text = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+  const echo = text.indexOf(UPSTASH_COMMAND_ECHO);
+  return (echo === -1 ? text : text.slice(0, echo)).slice(0, 300);
 }
 
 /** Runs one store call; any failure becomes a KvUnavailableError naming the operation. */
