@@ -83,7 +83,9 @@ export function withHeaders(response: Response, headers: Record<string, string>)
 
 /**
  * Checks the limit `name` for `key`, then runs the route: 429 or 503 without running it, else
- * its answer with the limit headers. An error `run` throws is the caller's to map.
+ * its answer with the limit headers. An error `run` throws (withUser's own `run` maps its
+ * errors; the routes outside it do not) is a 500 that still carries the headers, as §3 says of
+ * every answer of a limited route; it logs the error's name and message only.
  */
 export async function rateLimited<Name extends string>(
   deps: RateLimitDeps<Name>,
@@ -103,5 +105,12 @@ export async function rateLimited<Name extends string>(
   }
   if (!decision.allowed) return tooManyRequests(decision);
   const headers = rateLimitHeaders(decision);
-  return withHeaders(await run(headers), headers);
+  let response: Response;
+  try {
+    response = await run(headers);
+  } catch (error) {
+    console.error(`[rate-limit] ${name}: the route failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    response = Response.json({ error: 'Internal error' }, { status: 500, headers: { 'cache-control': 'no-store' } });
+  }
+  return withHeaders(response, headers);
 }

@@ -99,6 +99,20 @@ describe('rateLimited', () => {
     expect(response.headers.get('x-ratelimit-remaining')).toBe('19');
   });
 
+  it("answers 500 with the headers when the route's own work throws (the routes outside withUser)", async () => {
+    const deps: RateLimitDeps = { limiter: fakeLimiter([allowed(3)]), isUnavailable: () => false };
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const response = await rateLimited(deps, 'sign_in', 'ip:1', async () => {
+      throw new Error('database gone');
+    });
+    errors.mockRestore();
+    expect(response.status).toBe(500);
+    expect(await response.json()).toEqual({ error: 'Internal error' });
+    expect(response.headers.get('x-ratelimit-limit')).toBe('5');
+    expect(response.headers.get('x-ratelimit-remaining')).toBe('3');
+    expect(response.headers.get('x-ratelimit-reset')).toBe(RESET_EPOCH);
+  });
+
   it('rethrows an error that is not the store being down', async () => {
     const limiter: AppLimiter = { check: async () => { throw new TypeError('bug'); } };
     await expect(rateLimited({ limiter, isUnavailable: () => false }, 'sign_in', 'k', async () => new Response())).rejects.toThrow('bug');
