@@ -7,18 +7,13 @@
  * reached is 503 `{ error: 'rate_limit_unavailable', message }`. withUser's `limit` option and
  * the routes outside withUser (local sign-in, connect start) all answer through `rateLimited`.
  *
- * The limiter is a collaborator with lib/kv/rate-limit.ts's shape (createAppLimiter), declared
- * here so this module needs only its answers.
+ * The limiter is a collaborator with lib/kv/rate-limit.ts's shape (createAppLimiter), narrowed
+ * here to the one method this module calls; its decision is lib/kv's LimitDecision.
  */
 
-/** lib/kv/rate-limit.ts's decision. */
-export interface LimitDecision {
-  allowed: boolean;
-  limit: number;
-  remaining: number;
-  resetAt: Date;
-  retryAfterSeconds: number;
-}
+import type { LimitDecision } from '../kv/decision';
+
+export type { LimitDecision };
 
 /** lib/kv/rate-limit.ts's app limiter: throws when a fail-closed limit's store is unreachable. */
 export interface AppLimiter<Name extends string = string> {
