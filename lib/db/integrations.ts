@@ -417,3 +417,69 @@ export async function findConnectionState(db: Queryable, integrationId: string):
   );
   return row ?? null;
 }
+
+// Connection page (U1) -------------------------------------------------------------------
+
+/**
+ * What the connection's page (/integrations/{id}) shows of one integration: never a token,
+ * only whether a refresh token is held. Run it inside `asUser`: RLS hides other people's, so
+ * null means "not yours or gone" (404). `can_manage`: public.can_manage_integration.
+ */
+export interface ConnectionPageView extends IntegrationSummary {
+  provider_account_id: string | null;
+  connected_at: Date | null;
+  last_error: string | null;
+  can_manage: boolean;
+}
+
+export async function findConnectionPageView(tx: Queryable, integrationId: string): Promise<ConnectionPageView | null> {
+  const [row] = await tx.query<ConnectionPageView>(
+    `select i.id, i.organization_id, o.name as organization_name, i.user_id, i.provider, i.account_label,
+            i.provider_account_id, i.status, i.expires_at, i.refresh_due_at, i.refresh_token_expires_at,
+            i.last_refreshed_at, i.consecutive_failures, i.consecutive_transient_failures, i.last_failure_at,
+            i.last_error_code, i.last_error, i.disconnect_reason, i.connected_at,
+            public.can_manage_integration(i.id) as can_manage
+     from public.integrations i
+     left join public.organizations o on o.id = i.organization_id
+     where i.id = $1
+     limit 1`,
+    [integrationId],
+  );
+  return row ?? null;
+}
+
+/**
+ * Whether the connection holds a refresh token. The token columns are granted to no user
+ * role, so this runs on the service connection: call it only for an id that
+ * findConnectionPageView already found inside `asUser` (the viewer may see it). A boolean,
+ * never the token.
+ */
+export async function hasRefreshToken(db: Queryable, integrationId: string): Promise<boolean> {
+  const [row] = await db.query<{ present: boolean }>(
+    `select refresh_token_encrypted is not null as present from public.integrations where id = $1 limit 1`,
+    [integrationId],
+  );
+  return row?.present === true;
+}
+
+/** One refresh attempt as the connection's page lists it. */
+export interface RefreshAttempt {
+  id: string;
+  created_at: Date;
+  trigger: string;
+  outcome: 'refreshed' | 'skipped' | 'transient_failure' | 'auth_failure' | 'config_failure';
+  error_code: string | null;
+  http_status: number | null;
+  duration_ms: number;
+  [key: string]: unknown;
+}
+
+/** The connection's newest refresh attempts, newest first (RLS on token_refresh_logs goes through integrations). */
+export function listRecentRefreshAttempts(tx: Queryable, integrationId: string, limit = 50): Promise<RefreshAttempt[]> {
+  return tx.query<RefreshAttempt>(
+    `select id, created_at, trigger, outcome, error_code, http_status, duration_ms
+     from public.token_refresh_logs where integration_id = $1
+     order by created_at desc, id desc limit $2`,
+    [integrationId, Math.max(1, Math.min(200, Math.floor(limit)))],
+  );
+}
