@@ -72,7 +72,7 @@ export default async function ConnectionPage({ params }: { params: Promise<{ id:
 
       <section aria-labelledby="status-heading" className="card">
         <h2 id="status-heading">Status</h2>
-        <p data-status>
+        <p data-connection-status>
           <span className={`badge ${HEALTH_CLASS[health]}`}>
             {health === 'green' ? '✓' : health === 'yellow' ? '!' : '✕'} {HEALTH_WORDS[health]}
           </span>{' '}
