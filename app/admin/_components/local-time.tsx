@@ -1,12 +1,15 @@
 'use client';
 
-import { useEffect, useState } from 'react';
+import { useSyncExternalStore } from 'react';
 
-/** A moment in the viewer's time zone and locale; the server renders UTC until the browser takes over. */
+const noSubscription = () => () => {};
+
+/** A moment in the viewer's time zone and locale; the server (and hydration) render UTC, the browser its own zone. */
 export function LocalTime({ iso }: { iso: string }) {
-  const [text, setText] = useState(`${iso.replace('T', ' ').slice(0, 16)} UTC`);
-  useEffect(() => {
-    setText(new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso)));
-  }, [iso]);
+  const text = useSyncExternalStore(
+    noSubscription,
+    () => new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso)),
+    () => `${iso.replace('T', ' ').slice(0, 16)} UTC`,
+  );
   return <time dateTime={iso}>{text}</time>;
 }
