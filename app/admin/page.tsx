@@ -1,31 +1,30 @@
-import { notFound, redirect } from 'next/navigation';
-import { getEnv } from '@/lib/env';
 import { getDb } from '@/lib/db';
 import { listTroubleGroups } from '@/lib/db/integrations';
 import { listOperatorAlerts } from '@/lib/notify/outbox-queries';
-import { isOperator } from '@/lib/auth/operators';
-import { getCurrentUser } from '../_server/current-user';
+import { AdminNav } from './_components/admin-nav';
+import { requireOperator } from './_components/require-operator';
 
 export const dynamic = 'force-dynamic';
 
 /** Operators (OPERATOR_EMAILS, verified: lib/auth/operators.ts) see the alerts meant for them: configuration and outages. */
 export default async function AdminPage() {
-  const user = await getCurrentUser();
-  if (!user) redirect('/sign-in');
+  // 404 for anyone else, signed out included: the console does not announce itself.
+  await requireOperator();
   const db = await getDb();
-  if (!(await isOperator(db, user.id, getEnv().OPERATOR_EMAILS))) notFound();
   const alerts = await listOperatorAlerts(db);
   const failing = await listTroubleGroups(db);
   return (
     <>
+      <AdminNav current="/admin" />
       <h1>Operator alerts</h1>
       <p className="muted">Configuration failures and provider outages. Users are not told about these; operators fix them.</p>
       <table>
+        <caption>Operator alerts, newest first</caption>
         <thead>
           <tr>
-            <th>When</th>
-            <th>Kind</th>
-            <th>Alert</th>
+            <th scope="col">When</th>
+            <th scope="col">Kind</th>
+            <th scope="col">Alert</th>
           </tr>
         </thead>
         <tbody>
@@ -33,7 +32,9 @@ export default async function AdminPage() {
             <tr key={alert.id}>
               <td>{alert.created_at.toISOString().replace('T', ' ').slice(0, 16)}</td>
               <td>
-                <span className={`badge ${alert.severity === 'error' ? 'needs_reauthorization' : 'trouble'}`}>{alert.kind}</span>
+                <span className={`badge ${alert.severity === 'error' ? 'needs_reauthorization' : 'trouble'}`}>
+                  {alert.severity === 'error' ? 'Error' : 'Warning'}: {alert.kind}
+                </span>
               </td>
               <td>
                 <strong>{alert.title}</strong>
@@ -46,12 +47,13 @@ export default async function AdminPage() {
       {alerts.length === 0 ? <p className="muted">No alerts.</p> : null}
       <h2>Connections in trouble</h2>
       <table>
+        <caption>Connections in trouble, by provider and status</caption>
         <thead>
           <tr>
-            <th>Provider</th>
-            <th>Status</th>
-            <th>Connections</th>
-            <th>Auth / transient failures (sum)</th>
+            <th scope="col">Provider</th>
+            <th scope="col">Status</th>
+            <th scope="col">Connections</th>
+            <th scope="col">Auth / transient failures (sum)</th>
           </tr>
         </thead>
         <tbody>

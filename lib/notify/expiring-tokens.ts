@@ -48,16 +48,18 @@ interface Row {
 /** Run with the service connection after checking membership (the refresh-token column is not granted to users). */
 export async function expiringTokens(
   db: Queryable,
-  input: { organizationId: string; days: number; now: Date; providers: ProviderRegistry; appUrl: string; reconnectUrlTemplate?: string | null },
+  input: { /** null: every organization (the operator console). */ organizationId: string | null; days: number; limit?: number; now: Date; providers: ProviderRegistry; appUrl: string; reconnectUrlTemplate?: string | null },
 ): Promise<ExpiringTokensResponse> {
   const rows = await db.query<Row>(
     `select id, provider, account_label, expires_at, refresh_token_expires_at,
             refresh_token_encrypted is not null as has_refresh_token
      from public.integrations
-     where organization_id = $1 and status = 'connected'
+     where ($1::uuid is null or organization_id = $1::uuid) and status = 'connected'
        and (expires_at between $2::timestamptz and $2::timestamptz + make_interval(days => $3::int)
-            or refresh_token_expires_at between $2::timestamptz and $2::timestamptz + make_interval(days => $3::int))`,
-    [input.organizationId, input.now.toISOString(), input.days],
+            or refresh_token_expires_at between $2::timestamptz and $2::timestamptz + make_interval(days => $3::int))
+     order by least(expires_at, refresh_token_expires_at) nulls last, id
+     limit $4::int`,
+    [input.organizationId, input.now.toISOString(), input.days, input.limit ?? null],
   );
   const tokens: ExpiringToken[] = [];
   for (const row of rows) {

@@ -16,6 +16,8 @@ export interface RedriveOptions {
   /** Only rows whose last attempt was at or after this (e.g. when the outage began). */
   since: Date | null;
   now: Date;
+  /** Only this row (an email's or a delivery's id), e.g. the operator console's Retry. */
+  id?: string | null;
 }
 
 export interface RedriveResult {
@@ -26,13 +28,13 @@ export interface RedriveResult {
 }
 
 export async function redrive(db: Queryable, options: RedriveOptions): Promise<RedriveResult> {
-  const params = [options.now.toISOString(), options.since?.toISOString() ?? null];
+  const params = [options.now.toISOString(), options.since?.toISOString() ?? null, options.id ?? null];
   const result: RedriveResult = {};
   if (options.emails) {
     const [row] = await db.query<{ n: number }>(
       `with redriven as (
          update public.email_outbox set status = 'pending', attempts = 0, next_attempt_at = $1::timestamptz
-         where status = 'failed' and ($2::timestamptz is null or last_attempt_at >= $2::timestamptz)
+         where status = 'failed' and ($2::timestamptz is null or last_attempt_at >= $2::timestamptz) and ($3::uuid is null or id = $3::uuid)
          returning 1)
        select count(*)::int as n from redriven`,
       params,
@@ -43,7 +45,7 @@ export async function redrive(db: Queryable, options: RedriveOptions): Promise<R
     const [row] = await db.query<{ n: number }>(
       `with redriven as (
          update public.webhook_deliveries set status = 'pending', attempts = 0, next_attempt_at = $1::timestamptz
-         where status = 'dead' and ($2::timestamptz is null or last_attempt_at >= $2::timestamptz)
+         where status = 'dead' and ($2::timestamptz is null or last_attempt_at >= $2::timestamptz) and ($3::uuid is null or id = $3::uuid)
          returning 1)
        select count(*)::int as n from redriven`,
       params,

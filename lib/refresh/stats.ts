@@ -78,3 +78,36 @@ export async function refreshStats(db: Queryable, options: { hours: number; now:
       : { total: 0, refreshed: 0, skipped: 0, transientFailures: 0, authFailures: 0, configFailures: 0, successRate: null, durationMs: { avg: 0, p50: 0, p95: 0, max: 0 } },
   };
 }
+
+export interface HourlyOutcomes {
+  /** The hour's start (UTC, ISO). */
+  hour: string;
+  refreshed: number;
+  skipped: number;
+  transient_failure: number;
+  auth_failure: number;
+  config_failure: number;
+}
+
+/** Outcomes per hour over the last `hours` (at most 7 days), every hour present, oldest first (token_refresh_logs_created_idx). */
+export async function outcomesPerHour(db: Queryable, options: { hours: number; now: Date; provider?: string | null }): Promise<HourlyOutcomes[]> {
+  const hours = Math.min(Math.max(Math.floor(options.hours), 1), 168);
+  return db.query<HourlyOutcomes & { [key: string]: unknown }>(
+    `with hours as (
+       select generate_series(date_trunc('hour', $1::timestamptz) - make_interval(hours => $2::int - 1),
+                              date_trunc('hour', $1::timestamptz), interval '1 hour') as hour)
+     select to_char(h.hour at time zone 'UTC', 'YYYY-MM-DD"T"HH24:00:00"Z"') as hour,
+            count(l.id) filter (where l.outcome = 'refreshed')::int as refreshed,
+            count(l.id) filter (where l.outcome = 'skipped')::int as skipped,
+            count(l.id) filter (where l.outcome = 'transient_failure')::int as transient_failure,
+            count(l.id) filter (where l.outcome = 'auth_failure')::int as auth_failure,
+            count(l.id) filter (where l.outcome = 'config_failure')::int as config_failure
+     from hours h
+     left join public.token_refresh_logs l
+       on l.created_at >= h.hour and l.created_at < h.hour + interval '1 hour'
+      and ($3::text is null or l.provider = $3)
+     group by h.hour order by h.hour
+     limit 168`,
+    [options.now.toISOString(), hours, options.provider ?? null],
+  );
+}

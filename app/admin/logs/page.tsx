@@ -1,0 +1,152 @@
+import Link from 'next/link';
+import { z } from 'zod';
+import { getDb } from '@/lib/db';
+import { listRefreshLogs, REFRESH_OUTCOMES, REFRESH_TRIGGERS } from '@/lib/db/refresh-logs';
+import { getProviders } from '@/lib/runtime';
+import { AdminNav } from '../_components/admin-nav';
+import { LocalTime } from '../_components/local-time';
+import { requireOperator } from '../_components/require-operator';
+
+export const dynamic = 'force-dynamic';
+
+const PAGE_SIZE = 50;
+
+const blankToNull = (value: unknown) => (value === '' || value === undefined ? null : value);
+/** A datetime-local value is read as UTC, as its label says (the server's zone must not decide). */
+const utcDate = z.preprocess(
+  (value) => (typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d(:\d\d)?$/.test(value) ? `${value}Z` : blankToNull(value)),
+  z.coerce.date().nullable(),
+).catch(null);
+const search = z.object({
+  provider: z.preprocess(blankToNull, z.string().max(64).nullable()).catch(null),
+  outcome: z.preprocess(blankToNull, z.enum(REFRESH_OUTCOMES).nullable()).catch(null),
+  trigger: z.preprocess(blankToNull, z.enum(REFRESH_TRIGGERS).nullable()).catch(null),
+  organization: z.preprocess(blankToNull, z.uuid().nullable()).catch(null),
+  from: utcDate,
+  to: utcDate,
+  before_at: z.preprocess(blankToNull, z.iso.datetime().nullable()).catch(null),
+  before_id: z.preprocess(blankToNull, z.uuid().nullable()).catch(null),
+});
+
+type Search = Record<string, string | string[] | undefined>;
+
+/** Refresh logs of every organization (operators only), filtered by a GET form, newest first, keyset-paginated. */
+export default async function AdminLogsPage({ searchParams }: { searchParams: Promise<Search> }) {
+  await requireOperator();
+  const raw = await searchParams;
+  const first = (key: string) => (Array.isArray(raw[key]) ? raw[key][0] : raw[key]);
+  const q = search.parse(Object.fromEntries(Object.keys(search.shape).map((key) => [key, first(key)])));
+  const { rows, next } = await listRefreshLogs(
+    await getDb(),
+    { provider: q.provider, outcome: q.outcome, trigger: q.trigger, organizationId: q.organization, from: q.from, to: q.to },
+    { limit: PAGE_SIZE, before: q.before_at && q.before_id ? { createdAt: q.before_at, id: q.before_id } : null },
+  );
+  const keep = new URLSearchParams();
+  for (const key of ['provider', 'outcome', 'trigger', 'organization', 'from', 'to'] as const) {
+    const value = first(key);
+    if (value) keep.set(key, value);
+  }
+  const nextHref = next ? `/admin/logs?${new URLSearchParams([...keep, ['before_at', next.createdAt], ['before_id', next.id]])}` : null;
+  const firstHref = `/admin/logs?${keep}`;
+  return (
+    <>
+      <AdminNav current="/admin/logs" />
+      <h1>Refresh logs</h1>
+      <form method="get" action="/admin/logs" style={{ display: 'flex', flexWrap: 'wrap', gap: '0.75rem', alignItems: 'end' }}>
+        <label>
+          Provider{' '}
+          <select name="provider" defaultValue={q.provider ?? ''}>
+            <option value="">Any</option>
+            {getProviders()
+              .ids()
+              .map((id) => (
+                <option key={id} value={id}>
+                  {id}
+                </option>
+              ))}
+          </select>
+        </label>
+        <label>
+          Outcome{' '}
+          <select name="outcome" defaultValue={q.outcome ?? ''}>
+            <option value="">Any</option>
+            {REFRESH_OUTCOMES.map((outcome) => (
+              <option key={outcome} value={outcome}>
+                {outcome}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Trigger{' '}
+          <select name="trigger" defaultValue={q.trigger ?? ''}>
+            <option value="">Any</option>
+            {REFRESH_TRIGGERS.map((trigger) => (
+              <option key={trigger} value={trigger}>
+                {trigger}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Organization id <input name="organization" defaultValue={q.organization ?? ''} size={36} />
+        </label>
+        <label>
+          From (UTC) <input type="datetime-local" name="from" defaultValue={first('from') ?? ''} />
+        </label>
+        <label>
+          To (UTC) <input type="datetime-local" name="to" defaultValue={first('to') ?? ''} />
+        </label>
+        <button type="submit">Filter</button>
+        <Link href="/admin/logs">Clear filters</Link>
+      </form>
+      <table>
+        <caption>
+          {rows.length === 0 ? 'No refresh attempts match these filters.' : `${rows.length} refresh attempt(s), newest first${q.before_at ? ' (a later page)' : ''}`}
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">When</th>
+            <th scope="col">Provider</th>
+            <th scope="col">Trigger</th>
+            <th scope="col">Outcome</th>
+            <th scope="col">Error code</th>
+            <th scope="col">HTTP</th>
+            <th scope="col">Duration</th>
+            <th scope="col">Connection</th>
+            <th scope="col">Organization</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.id}>
+              <td>
+                <LocalTime iso={row.created_at.toISOString()} />
+              </td>
+              <td>{row.provider}</td>
+              <td>{row.trigger}</td>
+              <td>
+                <span className={`badge ${row.outcome === 'refreshed' ? 'connected' : row.outcome === 'skipped' ? '' : row.outcome === 'transient_failure' ? 'trouble' : 'needs_reauthorization'}`}>
+                  {row.outcome}
+                </span>
+              </td>
+              <td>{row.error_code ?? '—'}</td>
+              <td>{row.http_status ?? '—'}</td>
+              <td>{row.duration_ms} ms</td>
+              <td>
+                <Link href={`/integrations/${row.integration_id}`}>{row.account_label ?? row.integration_id.slice(0, 8)}</Link>
+              </td>
+              <td>
+                {row.organization_id ? <Link href={`/admin/logs?${new URLSearchParams([...keep, ['organization', row.organization_id]])}`}>{row.organization_id.slice(0, 8)}</Link> : '—'}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <nav aria-label="Pages of refresh logs" style={{ display: 'flex', gap: '1rem' }}>
+        {q.before_at ? <Link href={firstHref}>Newest</Link> : null}
+        {nextHref ? <Link href={nextHref}>Older</Link> : <span className="muted">No older attempts.</span>}
+      </nav>
+    </>
+  );
+}

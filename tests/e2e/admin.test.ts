@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import request from 'supertest';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { ensureBuild, freePort, startNext, type RunningServer } from '../support/next-server';
+import { insertIntegration, insertUser, testKeyRing } from '../support/fixtures';
+import { startSupabaseAuthMock, supabaseSessionCookie, type MockSupabaseAuth, type MockUser } from '../support/supabase-auth-mock';
+
+/**
+ * The operator console over real HTTP (next start, Supabase Auth mocked at its HTTP API): 404
+ * for everyone but a verified operator (signed out included) on the pages and the POST routes,
+ * the trigger runs a pass and answers its summary, Retry re-queues a failed email, cross-site 403.
+ */
+describe('operator console (next start)', () => {
+  let t: TestDatabase;
+  let server: RunningServer;
+  let auth: MockSupabaseAuth;
+  let operator: MockUser;
+  let member: MockUser;
+  let integrationId: string;
+
+  const PAGES = ['/admin', '/admin/logs', '/admin/stats', '/admin/providers', '/admin/operations'];
+  const ROUTES = ['/api/admin/refresh', '/api/admin/redrive'];
+  const bearer = (who: MockUser) => `Bearer ${auth.accessToken(who)}`;
+
+  beforeAll(async () => {
+    ensureBuild();
+    t = await createTestDatabase();
+    auth = await startSupabaseAuthMock();
+    operator = { id: await insertUser(t.db, 'dana@example.com'), email: 'dana@example.com' };
+    member = { id: await insertUser(t.db, 'member@example.com'), email: 'member@example.com' };
+    await t.db.query(`update auth.users set email_confirmed_at = now() where id in ($1, $2)`, [operator.id, member.id]);
+    integrationId = await insertIntegration(t.db, testKeyRing(), { userId: member.id, provider: 'google' });
+    await t.db.query(
+      `insert into public.token_refresh_logs (integration_id, provider, trigger, outcome, error_code, duration_ms, created_at)
+       values ($1, 'google', 'cron', 'refreshed', null, 120, now() - interval '2 hours'),
+              ($1, 'google', 'cron', 'auth_failure', 'invalid_grant', 340, now() - interval '1 hour')`,
+      [integrationId],
+    );
+    server = await startNext(
+      {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        NODE_ENV: 'production',
+        DATABASE_URL: t.url ?? undefined,
+        TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+        SUPABASE_URL: auth.url,
+        SUPABASE_ANON_KEY: auth.anonKey,
+        OPERATOR_EMAILS: 'dana@example.com',
+      },
+      await freePort(),
+    );
+  }, 240_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await auth?.close();
+    await t?.drop();
+  });
+
+  it('answers 404 to a member and to the signed out, on every page and POST route', async () => {
+    for (const path of PAGES) {
+      expect((await request(server.url).get(path).set('Authorization', bearer(member))).status, path).toBe(404);
+      expect((await request(server.url).get(path).redirects(0)).status, path).toBe(404);
+    }
+    for (const path of ROUTES) {
+      const response = await request(server.url).post(path).set('Authorization', bearer(member)).send({ kind: 'all' });
+      expect(response.status, path).toBe(404);
+      expect(response.body).toEqual({ error: 'Not found' });
+      expect((await request(server.url).post(path).set('Origin', server.url).send({})).status, path).toBe(404);
+    }
+  });
+
+  it('serves every page to the operator; logs filter and link to the connection, stats carry the SVG', async () => {
+    for (const path of PAGES) expect((await request(server.url).get(path).set('Authorization', bearer(operator))).status, path).toBe(200);
+    const logs = await request(server.url).get('/admin/logs?provider=google&outcome=auth_failure').set('Authorization', bearer(operator));
+    expect(logs.text).toContain('invalid_grant');
+    expect(logs.text).toContain(`/integrations/${integrationId}`);
+    expect(logs.text).toContain('1 refresh attempt(s)');
+    const stats = await request(server.url).get('/admin/stats').set('Authorization', bearer(operator));
+    expect(stats.text).toContain('data-chart="outcomes-per-hour"');
+    expect(stats.text).toContain('50.0 %');
+    const providers = await request(server.url).get('/admin/providers').set('Authorization', bearer(operator));
+    expect(providers.text).toContain('/api/connect/callback');
+    expect(providers.text).toContain('invalid_grant');
+  });
+
+  it('runs a pass on the trigger, answers its summary and audits it', async () => {
+    const response = await request(server.url).post('/api/admin/refresh').set('Authorization', bearer(operator)).send({ provider: 'google' });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ ok: true, claimed: expect.any(Number), refreshed: expect.any(Number) });
+    const audit = await t.db.query<{ actor: string }>(`select actor from public.audit_log where action = 'refresh_pass.triggered'`);
+    expect(audit).toEqual([{ actor: `user:${operator.id}` }]);
+    const unknown = await request(server.url).post('/api/admin/refresh').set('Authorization', bearer(operator)).send({ provider: 'nope' });
+    expect(unknown.status).toBe(400);
+  });
+
+  it('re-queues one failed email on Retry, and refuses a cross-site POST with 403', async () => {
+    const [email] = await t.db.query<{ id: string }>(
+      `insert into public.email_outbox (to_email, template, status, idempotency_key, attempts, last_error, last_attempt_at)
+       values ('someone@example.com', 'integration_disconnected', 'failed', $1, 8, 'Resend 500', now()) returning id`,
+      [`admin-test-${randomBytes(6).toString('hex')}`],
+    );
+    const cookie = supabaseSessionCookie(auth.url, auth.session(operator));
+    const crossSite = await request(server.url).post('/api/admin/redrive').set('Cookie', cookie).set('Origin', 'https://evil.example').send({ kind: 'email', id: email!.id });
+    expect(crossSite.status).toBe(403);
+    const page = await request(server.url).get('/admin/operations').set('Cookie', cookie);
+    expect(page.text).toContain('someone@example.com');
+    const retry = await request(server.url).post('/api/admin/redrive').set('Cookie', cookie).set('Origin', server.url).send({ kind: 'email', id: email!.id });
+    expect(retry.status).toBe(200);
+    expect(retry.body).toEqual({ ok: true, emails: 1 });
+    const [row] = await t.db.query<{ status: string; attempts: number }>(`select status, attempts from public.email_outbox where id = $1`, [email!.id]);
+    expect(row).toEqual({ status: 'pending', attempts: 0 });
+    const audit = await t.db.query<{ action: string }>(`select action from public.audit_log where action = 'delivery.redriven' and target_id = $1`, [email!.id]);
+    expect(audit).toHaveLength(1);
+  });
+});
