@@ -73,7 +73,9 @@ export function warningMessage({ name, reconnectUrl, streak }: About): OwedMessa
     message: `We're having trouble connecting to ${name}. Please check your connection.`,
     actionUrl: reconnectUrl,
     eventKey: `auth-warning/${streak}`,
-    email: false,
+    // Owed by email to everyone; only those who opted in get a row (queue_owed_messages
+    // reads notification_preferences, in the transaction that records the failure).
+    email: true,
   };
 }
 

@@ -195,7 +195,7 @@ describe('policy: auth failure', () => {
     });
   });
 
-  it(`warns in-app only at the ${REFRESH_POLICY.authFailuresToWarn}nd auth failure in a row`, () => {
+  it(`warns in-app, and by email to those who opted in, at the ${REFRESH_POLICY.authFailuresToWarn}nd auth failure in a row`, () => {
     const decision = decide(input(auth, { consecutiveFailures: 1 }));
     expect(state(decision)).toMatchObject({ status: 'connected', consecutiveFailures: 2, disconnectReason: null });
     expect(decision.messages).toEqual([
@@ -206,7 +206,7 @@ describe('policy: auth failure', () => {
         message: "We're having trouble connecting to HubSpot. Please check your connection.",
         actionUrl: RECONNECT_URL,
         eventKey: 'auth-warning/int-1/7',
-        email: false,
+        email: true,
       },
     ]);
   });
