@@ -117,6 +117,8 @@ describe('queue_owed_messages: the 24-hour email throttle', () => {
     const otherIntegration = await insertIntegration(t.db, keyRing, { userId: who.userId });
     expect((await queue(who, T)).emails).toBe(1);
 
+    // The warning email is opt-in (notification_preferences): this person opted in.
+    await t.db.query(`insert into public.notification_preferences (user_id, email_auth_warning) values ($1, true)`, [who.userId]);
     const otherTemplate = await queue(who, at(MINUTE), { template: 'integration_warning' });
     expect(otherTemplate.emails).toBe(1);
     expect(await byKey(otherTemplate.key)).toEqual([expect.objectContaining({ status: 'pending', throttled: false })]);
