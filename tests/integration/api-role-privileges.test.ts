@@ -23,6 +23,13 @@ const engines = ['postgres', 'pglite'] as const;
  */
 const POLICY_HELPERS = ['can_manage_integration', 'can_manage_org_integrations', 'is_org_admin', 'is_org_member'];
 
+/**
+ * Tables a signed-in user may insert into, RLS deciding which rows: their own notification
+ * preferences (migration 20261202100000_notification_preferences.sql). Anyone else's row, and
+ * any row from anon, is still refused; the test below shows both.
+ */
+const USER_INSERTABLE = new Set(['notification_preferences']);
+
 /** Runs fn as anon (no claims), as PostgREST does for a request without a session. */
 function asAnon<T>(db: Db, fn: (tx: Queryable) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => {
@@ -109,9 +116,22 @@ describe.each(engines)('Supabase API roles on %s', (engine) => {
         delete: `delete from public.${table.name}`,
         truncate: `truncate public.${table.name}`,
       }[verb];
-      await expect(asUser(t.db, alice, (tx) => tx.query(statement)), `authenticated: ${statement}`).rejects.toThrow(/permission denied/);
+      const refusal = verb === 'insert' && USER_INSERTABLE.has(table.name) ? /row-level security/ : /permission denied/;
+      await expect(asUser(t.db, alice, (tx) => tx.query(statement)), `authenticated: ${statement}`).rejects.toThrow(refusal);
       await expect(asAnon(t.db, (tx) => tx.query(statement)), `anon: ${statement}`).rejects.toThrow(/permission denied/);
     }
+  });
+
+  it('lets a user insert their own notification preferences only, and anon none', async ({ skip }) => {
+    await ready(skip);
+    const insert = `insert into public.notification_preferences (user_id, email_disconnections) values ($1, false) returning user_id`;
+    await expect(asUser(t.db, alice, (tx) => tx.query(insert, [bob]))).rejects.toThrow(/row-level security/);
+    await expect(asAnon(t.db, (tx) => tx.query(insert, [bob]))).rejects.toThrow(/permission denied/);
+    expect(await asUser(t.db, alice, (tx) => tx.query(insert, [alice]))).toEqual([{ user_id: alice }]);
+    await expect(
+      asUser(t.db, alice, (tx) => tx.query(`update public.notification_preferences set user_id = $1 where user_id = $2`, [bob, alice])),
+    ).rejects.toThrow(/permission denied/);
+    await t.db.query(`delete from public.notification_preferences where user_id = $1`, [alice]);
   });
 
   it('lets a user mark their own notification read, and change nothing else', async ({ skip }) => {
