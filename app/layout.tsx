@@ -1,7 +1,15 @@
 import type { Metadata } from 'next';
 import type { ReactNode } from 'react';
 import Link from 'next/link';
+import { getDb } from '@/lib/db';
+import { asUser } from '@/lib/db/user-context';
+import { listBannerIntegrations } from '@/lib/db/integrations';
+import { listNotifications } from '@/lib/notify/notifications';
+import { getProviders } from '@/lib/runtime';
 import { DevMailboxLink } from './_components/dev-mailbox-link';
+import { AutoRefresh } from './_components/auto-refresh';
+import { BANNER_LIMIT, Banners } from './_components/banners';
+import { getCurrentUser } from './_server/current-user';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -9,7 +17,21 @@ export const metadata: Metadata = {
   description: "Keeps your users' OAuth connections alive.",
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+/** What every page shows a signed-in user: the unread count in the nav and the trouble banners. */
+async function chromeFor() {
+  const user = await getCurrentUser();
+  if (!user) return null;
+  const db = await getDb();
+  return asUser(db, user.id, async (tx) => ({
+    unread: (await listNotifications(tx, { limit: 1, offset: 0, unreadOnly: true })).unreadCount,
+    banners: await listBannerIntegrations(tx, BANNER_LIMIT),
+  }));
+}
+
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const chrome = await chromeFor();
+  const providers = getProviders();
+  const nameOf = (id: string) => providers.get(id)?.name ?? id;
   return (
     <html lang="en">
       <body>
@@ -17,14 +39,29 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           <Link className="brand" href="/">
             Tokenwarden
           </Link>
-          <nav className="nav">
+          <nav className="nav" aria-label="Main">
             <Link href="/">Connections</Link>
-            <Link href="/#notifications">Notifications</Link>
+            <Link href="/notifications" data-unread={chrome?.unread ?? 0}>
+              Notifications
+              {chrome && chrome.unread > 0 ? (
+                <span className="count" aria-label={`${chrome.unread} unread`}>
+                  {chrome.unread}
+                </span>
+              ) : null}
+            </Link>
             <DevMailboxLink />
             <Link href="/admin">Operators</Link>
           </nav>
         </header>
-        <main>{children}</main>
+        <main>
+          {chrome ? (
+            <>
+              <AutoRefresh everySeconds={10} />
+              <Banners integrations={chrome.banners.integrations} total={chrome.banners.total} nameOf={nameOf} />
+            </>
+          ) : null}
+          {children}
+        </main>
       </body>
     </html>
   );

@@ -1,13 +1,22 @@
+import { z } from 'zod';
+import Link from 'next/link';
 import { redirect } from 'next/navigation';
 import { getDb } from '@/lib/db';
 import { getEnv } from '@/lib/env';
 import { asUser } from '@/lib/db/user-context';
-import { listManageableIntegrationIds, listVisibleIntegrations, type IntegrationSummary } from '@/lib/db/integrations';
+import {
+  listIntegrationsPage,
+  listManageableIntegrationIds,
+  listVisibleProviders,
+  refreshTokenPresence,
+  type IntegrationStatusFilter,
+  type IntegrationSummary,
+} from '@/lib/db/integrations';
+import { healthOfRow, type Health } from '@/lib/owed/health';
 import { listManagedOrganizations } from '@/lib/db/organizations';
 import { getProviders } from '@/lib/runtime';
 import { getCurrentUser } from './_server/current-user';
 import { relativeTime } from './_server/format';
-import { AutoRefresh } from './_components/auto-refresh';
 import { MarkRead } from './_components/mark-read';
 import { DisconnectButton } from './_components/disconnect-button';
 import { RefreshNowButton } from './_components/refresh-now-button';
@@ -18,28 +27,66 @@ import { listNotifications } from '@/lib/notify/notifications';
 
 export const dynamic = 'force-dynamic';
 
+/** Rows per page: one page renders fast however many connections the organization has. */
+const PAGE_SIZE = 50;
+
+const STATUS_FILTERS: { value: IntegrationStatusFilter; label: string }[] = [
+  { value: 'needs_reauthorization', label: 'Needs reconnecting' },
+  { value: 'retrying', label: 'Retrying' },
+  { value: 'connected', label: 'Connected' },
+  { value: 'disconnected', label: 'Disconnected' },
+];
+
+const listQuery = z.object({
+  status: z.enum(['connected', 'retrying', 'needs_reauthorization', 'disconnected']).nullable().catch(null),
+  provider: z.string().regex(/^[a-z0-9_-]{1,64}$/).nullable().catch(null),
+  page: z.coerce.number().int().min(1).max(100_000).catch(1),
+});
+
+function one(value: string | string[] | undefined): string | null {
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined || first === '' ? null : first;
+}
+
 export default async function IntegrationsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const user = await getCurrentUser();
   if (!user) redirect('/sign-in');
+  const params = await searchParams;
+  const filter = listQuery.parse({ status: one(params.status), provider: one(params.provider), page: one(params.page) ?? 1 });
   const db = await getDb();
-  const [integrations, inbox, manageable, organizations] = await asUser(db, user.id, async (tx) => [
-    await listVisibleIntegrations(tx),
+  const [listed, visibleProviders, inbox, manageable, organizations] = await asUser(db, user.id, async (tx) => [
+    await listIntegrationsPage(tx, { status: filter.status, provider: filter.provider, limit: PAGE_SIZE, offset: (filter.page - 1) * PAGE_SIZE }),
+    await listVisibleProviders(tx),
     await listNotifications(tx, { limit: 10, offset: 0, unreadOnly: false }),
     await listManageableIntegrationIds(tx),
     await listManagedOrganizations(tx),
   ] as const);
+  const integrations = listed.integrations;
+  // Ids read under RLS just above: the service read only says which hold a refresh token.
+  const withRefreshToken = await refreshTokenPresence(db, integrations.map((integration) => integration.id));
   const providers = getProviders();
   // Connect offers what can start the flow here: credentials configured and an authorization endpoint.
   const connectable = providers.list().filter((provider) => provider.credentials !== null && provider.authorizationUrl !== null);
-  const outcome = connectOutcomeFrom(await searchParams);
+  const outcome = connectOutcomeFrom(params);
   const returned = outcome ? integrations.find((integration) => integration.id === outcome.integration) : undefined;
   const nameOf = (id: string) => providers.get(id)?.name ?? id;
   const now = new Date();
   const threshold = getEnv().REFRESH_THRESHOLD_MINUTES;
+  const healthOf = (integration: IntegrationSummary): Health =>
+    healthOfRow({ ...integration, has_refresh_token: withRefreshToken.has(integration.id) }, providers, now);
+  const pages = Math.max(1, Math.ceil(listed.total / PAGE_SIZE));
+  const pageHref = (page: number) => {
+    const query = new URLSearchParams();
+    if (filter.status) query.set('status', filter.status);
+    if (filter.provider) query.set('provider', filter.provider);
+    if (page > 1) query.set('page', String(page));
+    const search = query.toString();
+    return search ? `/?${search}` : '/';
+  };
+  const filtered = filter.status !== null || filter.provider !== null;
 
   return (
     <>
-      <AutoRefresh everySeconds={10} />
       {outcome ? (
         <ConnectOutcomeBanner outcome={outcome} name={returned ? nameOf(returned.provider) : 'The connection'} account={returned?.account_label} />
       ) : null}
@@ -47,19 +94,45 @@ export default async function IntegrationsPage({ searchParams }: { searchParams:
         <div>
           <h1>Connections</h1>
           <p className="muted">
-            Signed in as {user.email}. {integrations.length} connection{integrations.length === 1 ? '' : 's'} you can see.
+            Signed in as {user.email}. {listed.total} connection{listed.total === 1 ? '' : 's'} {filtered ? 'match' : 'you can see'}.
           </p>
         </div>
         <form className="inline" method="post" action="/api/auth/sign-out">
           <button type="submit">Sign out</button>
         </form>
       </div>
-      <table>
+      <form className="filters" method="get" action="/" aria-label="Filter connections">
+        <label>
+          Status
+          <select name="status" defaultValue={filter.status ?? ''}>
+            <option value="">All</option>
+            {STATUS_FILTERS.map((option) => (
+              <option key={option.value} value={option.value}>
+                {option.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Provider
+          <select name="provider" defaultValue={filter.provider ?? ''}>
+            <option value="">All</option>
+            {visibleProviders.map((provider) => (
+              <option key={provider} value={provider}>
+                {nameOf(provider)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit">Filter</button>
+        {filtered ? <Link href="/">Clear</Link> : null}
+      </form>
+      <table className="connections">
         <thead>
           <tr>
             <th>Provider</th>
             <th>Account</th>
-            <th>Status</th>
+            <th>Health</th>
             <th>Access token expires</th>
             <th>Next refresh</th>
             <th>Last refreshed</th>
@@ -71,28 +144,36 @@ export default async function IntegrationsPage({ searchParams }: { searchParams:
         </thead>
         <tbody>
           {integrations.map((integration) => (
-            <tr key={integration.id} data-integration-id={integration.id}>
-              <td>{providers.get(integration.provider)?.name ?? integration.provider}</td>
-              <td>
+            <tr key={integration.id} data-integration-id={integration.id} data-health={healthOf(integration).tone}>
+              <td data-label="Provider">
+                <a className="provider" href={`/integrations/${integration.id}`}>
+                  {nameOf(integration.provider)}
+                </a>
+              </td>
+              <td data-label="Account">
                 {integration.account_label ?? '—'}
                 {integration.organization_name ? <div className="muted">{integration.organization_name}</div> : null}
               </td>
-              <td>
-                <StatusBadge integration={integration} />
+              <td data-label="Health">
+                <HealthBadge health={healthOf(integration)} />
+                <div className="muted">
+                  <StatusWord integration={integration} />
+                </div>
                 {integration.disconnect_reason ? <div className="muted">{integration.disconnect_reason}</div> : null}
+                {healthOf(integration).tone === 'yellow' ? <div className="muted">{healthOf(integration).reason}</div> : null}
               </td>
-              <td className={expiryClass(integration.expires_at, now)} title={integration.expires_at?.toISOString()}>
+              <td data-label="Access token expires" className={expiryClass(integration.expires_at, now)} title={integration.expires_at?.toISOString()}>
                 {integration.expires_at ? relativeTime(integration.expires_at, now) : 'does not expire'}
               </td>
-              <td title={integration.refresh_due_at?.toISOString()}>
+              <td data-label="Next refresh" title={integration.refresh_due_at?.toISOString()}>
                 {integration.status !== 'connected' ? '—' : integration.refresh_due_at ? dueLabel(integration.refresh_due_at, now, threshold) : 'not needed'}
               </td>
-              <td title={integration.last_refreshed_at?.toISOString()}>{relativeTime(integration.last_refreshed_at, now)}</td>
-              <td>
+              <td data-label="Last refreshed" title={integration.last_refreshed_at?.toISOString()}>{relativeTime(integration.last_refreshed_at, now)}</td>
+              <td data-label="Failures (auth / transient)">
                 {integration.consecutive_failures} / {integration.consecutive_transient_failures}
                 {integration.last_error_code ? <div className="muted">{integration.last_error_code}</div> : null}
               </td>
-              <td>
+              <td className="row-actions">
                 {manageable.has(integration.id) ? (
                   <div className="actions">
                     {integration.status !== 'connected' ? (
@@ -129,7 +210,14 @@ export default async function IntegrationsPage({ searchParams }: { searchParams:
           ))}
         </tbody>
       </table>
-      {integrations.length === 0 ? <p className="muted">No connections yet.</p> : null}
+      {integrations.length === 0 ? <p className="muted">{filtered ? 'No connections match these filters.' : 'No connections yet.'}</p> : null}
+      {pages > 1 ? (
+        <nav className="pagination" aria-label="Pages">
+          {filter.page > 1 ? <a href={pageHref(filter.page - 1)}>Previous</a> : <span />}
+          <span>{`Page ${filter.page} of ${pages}`}</span>
+          {filter.page < pages ? <a href={pageHref(filter.page + 1)}>Next</a> : <span />}
+        </nav>
+      ) : null}
 
       <section className="connect" aria-labelledby="connect">
         <h2 id="connect">Connect</h2>
@@ -196,12 +284,23 @@ export default async function IntegrationsPage({ searchParams }: { searchParams:
   );
 }
 
-function StatusBadge({ integration }: { integration: IntegrationSummary }) {
-  const label = integration.status.replace('_', ' ');
+/** The colour rule (lib/owed/health.ts), in words as well as colour. */
+function HealthBadge({ health }: { health: Health }) {
+  const mark = health.tone === 'green' ? '✓' : health.tone === 'yellow' ? '!' : '✕';
+  return (
+    <span className={`badge tone-${health.tone}`}>
+      <span aria-hidden="true">{mark} </span>
+      {health.label}
+    </span>
+  );
+}
+
+/** The stored status in words ("connected, retrying" when connected with failures). */
+function StatusWord({ integration }: { integration: IntegrationSummary }) {
   const troubled =
     integration.status === 'connected' &&
     (integration.consecutive_failures > 0 || integration.consecutive_transient_failures > 0);
-  return <span className={`badge ${troubled ? 'trouble' : integration.status}`}>{troubled ? 'connected, retrying' : label}</span>;
+  return <span className="status-word">{troubled ? 'connected, retrying' : integration.status.replace('_', ' ')}</span>;
 }
 
 /** Due times inside the refresh window read as "due now": the next cron tick takes them. */

@@ -482,4 +482,102 @@ export function listRecentRefreshAttempts(tx: Queryable, integrationId: string, 
      order by created_at desc, id desc limit $2`,
     [integrationId, Math.max(1, Math.min(200, Math.floor(limit)))],
   );
+// List (U2) ----------------------------------------------------------------------------------
+
+export type IntegrationStatusFilter = 'connected' | 'retrying' | 'needs_reauthorization' | 'disconnected';
+
+/**
+ * Trouble first: needs reauthorization, then retrying, then healthy, then disconnected; within
+ * a rank the soonest expiry first. Postgres sorts the rows RLS lets through (the user's own via
+ * integrations_user_idx, their organizations' via integrations_organization_idx) with a top-N
+ * heapsort bounded by the LIMIT, so a page of an organization with 10,000 connections is one
+ * scan of those rows and no full sort.
+ */
+const TROUBLE_RANK = `case when i.status = 'needs_reauthorization' then 0
+            when i.status = 'connected' and (i.consecutive_failures > 0 or i.consecutive_transient_failures > 0) then 1
+            when i.status = 'connected' then 2 else 3 end`;
+
+const STATUS_FILTER = `($1::text is null
+        or ($1 = 'retrying' and i.status = 'connected' and (i.consecutive_failures > 0 or i.consecutive_transient_failures > 0))
+        or ($1 = 'connected' and i.status = 'connected')
+        or ($1 <> 'retrying' and $1 <> 'connected' and i.status = $1))
+       and ($2::text is null or i.provider = $2)`;
+
+/**
+ * One page of the integrations the current user may see, filtered by status (`retrying`:
+ * connected with failures) and provider, trouble first, and how many match in all. Run it
+ * inside `asUser`: RLS decides which rows.
+ */
+export async function listIntegrationsPage(
+  tx: Queryable,
+  input: { status: IntegrationStatusFilter | null; provider: string | null; limit: number; offset: number },
+): Promise<{ integrations: IntegrationSummary[]; total: number }> {
+  const integrations = await tx.query<IntegrationSummary>(
+    `select i.id, i.organization_id, o.name as organization_name, i.user_id, i.provider,
+            i.account_label, i.status, i.expires_at, i.refresh_due_at, i.refresh_token_expires_at, i.last_refreshed_at,
+            i.consecutive_failures, i.consecutive_transient_failures, i.last_failure_at,
+            i.last_error_code, i.disconnect_reason
+     from public.integrations i
+     left join public.organizations o on o.id = i.organization_id
+     where ${STATUS_FILTER}
+     order by ${TROUBLE_RANK}, i.expires_at nulls last, i.provider, i.id
+     limit $3 offset $4`,
+    [input.status, input.provider, input.limit, input.offset],
+  );
+  const [count] = await tx.query<{ n: number }>(
+    `select count(*)::int as n from public.integrations i where ${STATUS_FILTER}`,
+    [input.status, input.provider],
+  );
+  return { integrations, total: count?.n ?? 0 };
+}
+
+/** The providers of the integrations the user may see, for the list's filter (run inside `asUser`). */
+export async function listVisibleProviders(tx: Queryable): Promise<string[]> {
+  const rows = await tx.query<{ provider: string }>(`select distinct provider from public.integrations order by provider limit 200`);
+  return rows.map((row) => row.provider);
+}
+
+/**
+ * Which of these integrations hold a refresh token (the health rule asks whether anything can
+ * renew them). The column is not granted to users, so this runs on the service connection,
+ * only with ids the caller has just read inside `asUser`; it returns a boolean, never a token.
+ */
+export async function refreshTokenPresence(db: Queryable, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db.query<{ id: string }>(
+    `select id from public.integrations where id = any($1::uuid[]) and refresh_token_encrypted is not null limit $2`,
+    [ids, ids.length],
+  );
+  return new Set(rows.map((row) => row.id));
+}
+
+/** What a banner needs of a dead or retrying connection. */
+export interface BannerIntegration {
+  id: string;
+  provider: string;
+  account_label: string | null;
+  status: 'connected' | 'needs_reauthorization' | 'disconnected';
+  disconnect_reason: string | null;
+  last_error_code: string | null;
+  consecutive_failures: number;
+  consecutive_transient_failures: number;
+  [key: string]: unknown;
+}
+
+/**
+ * The user's visible dead (needs reauthorization) and retrying connections, dead first, at
+ * most `limit`, and how many there are in all (the banners' "N more"). Run it inside `asUser`.
+ */
+export async function listBannerIntegrations(tx: Queryable, limit: number): Promise<{ integrations: BannerIntegration[]; total: number }> {
+  const trouble = `(i.status = 'needs_reauthorization' or (i.status = 'connected' and (i.consecutive_failures > 0 or i.consecutive_transient_failures > 0)))`;
+  const integrations = await tx.query<BannerIntegration>(
+    `select i.id, i.provider, i.account_label, i.status, i.disconnect_reason, i.last_error_code,
+            i.consecutive_failures, i.consecutive_transient_failures
+     from public.integrations i where ${trouble}
+     order by (i.status = 'connected'), i.last_failure_at desc nulls last, i.id
+     limit $1`,
+    [limit],
+  );
+  const [count] = await tx.query<{ n: number }>(`select count(*)::int as n from public.integrations i where ${trouble}`);
+  return { integrations, total: count?.n ?? 0 };
 }

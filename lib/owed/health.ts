@@ -50,7 +50,7 @@ export function healthOf(input: HealthInput, now: Date): Health {
 
 /** healthOf for a stored row: works out `ends_at` with connectionEnd over the next 7 days. */
 export function healthOfRow(
-  row: HealthInput & { provider: string; expires_at: Date | null; refresh_token_expires_at: Date | null; has_refresh_token: boolean },
+  row: Omit<HealthInput, 'ends_at'> & { provider: string; expires_at: Date | null; refresh_token_expires_at: Date | null; has_refresh_token: boolean },
   providers: Pick<ProviderRegistry, 'get'>,
   now: Date,
 ): Health {
