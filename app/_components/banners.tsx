@@ -24,7 +24,7 @@ export function Banners({ integrations, total, nameOf }: { integrations: BannerI
               <strong>{`${name} connection lost`}</strong>
               {who}
               <span className="reason">{` — ${reason} — `}</span>
-              <a href={reconnectHref(integration.provider, integration.id, '/')} aria-label={`Reconnect ${name}${who}`}>
+              <a href={reconnectHref(integration.provider, integration.id, '/')} aria-label={`Reconnect now: ${name} connection lost${who}`}>
                 Reconnect
               </a>
             </DismissibleBanner>
