@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { freePort, ROOT, spawnServer, type RunningServer } from '../support/next-server';
+import { chromiumAvailable, launchBrowser } from '../support/browser';
+
+/** The list, the banners, the nav's unread count and the polling, in Chromium against the demo. */
+describe.runIf(chromiumAvailable())('the dashboard list in Chromium', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    server = await spawnServer(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/demo.ts'], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        PORT: String(port),
+        DEMO_OAUTH_PORT: String(await freePort()),
+        DEMO_TICK_SECONDS: '3',
+        TOKENWARDEN_DATA_DIR: mkdtempSync(join(tmpdir(), 'tw-browser-list-')),
+      },
+      port,
+      timeoutMs: 120_000,
+    });
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  /** A new visit: a new browser context signed in with the same cookies (its own sessionStorage). */
+  const newVisit = async (viewport = { width: 1280, height: 900 }) => {
+    const context = await browser.newContext({ viewport });
+    await context.addCookies(await page.context().cookies());
+    return { context, tab: await context.newPage() };
+  };
+
+  const xeroBanner = () => page.locator('[data-banner$=":dead"]', { hasText: 'Xero connection lost' });
+
+  it("shows a dead connection's banner with its reason, and the unread count in the nav", async () => {
+    await page.goto(`${server.url}/`);
+    await page.waitForURL(/\/sign-in$/);
+    await page.getByRole('button', { name: /Continue as dana/ }).click();
+    await page.waitForURL(`${server.url}/`);
+    // The scheduler revokes Xero within a few ticks; the page polls every 10 s.
+    await expect.poll(() => xeroBanner().count(), { timeout: 60_000, interval: 1_000 }).toBe(1);
+    expect(await xeroBanner().innerText()).toMatch(/^Xero connection lost( \(.+\))? — .*invalid_grant.* — Reconnect/);
+    const xeroRow = page.locator('tr[data-integration-id]', { hasText: 'Xero' });
+    expect(await xeroRow.getAttribute('data-health')).toBe('red');
+    expect(await xeroRow.innerText()).toMatch(/Needs reconnecting/);
+    // Rows link to the connection's page.
+    const id = await xeroRow.getAttribute('data-integration-id');
+    expect(await xeroRow.getByRole('link', { name: 'Xero', exact: true }).getAttribute('href')).toBe(`/integrations/${id}`);
+
+    const notifications = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Notifications/ });
+    expect(await notifications.getAttribute('href')).toBe('/notifications');
+    await expect.poll(async () => Number(await notifications.getAttribute('data-unread')), { timeout: 20_000 }).toBeGreaterThan(0);
+    const heading = Number((await page.locator('h2#notifications').innerText()).match(/\((\d+) unread\)/)?.[1]);
+    expect(await notifications.locator('.count').innerText()).toBe(String(heading));
+    await page.screenshot({ path: join(ROOT, 'docs', 'screenshots', 'dashboard.png'), fullPage: true });
+  }, 120_000);
+
+  it('filters by status and by provider', async () => {
+    await page.getByLabel('Status').selectOption('needs_reauthorization');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/status=needs_reauthorization/);
+    const rows = page.locator('tr[data-integration-id]');
+    const count = await rows.count();
+    expect(count).toBeGreaterThan(0);
+    for (let index = 0; index < count; index++) expect(await rows.nth(index).innerText()).toMatch(/needs reauthorization/);
+    await page.goto(`${server.url}/?provider=google`);
+    expect(await rows.count()).toBeGreaterThan(0);
+    for (const text of await rows.allInnerTexts()) expect(text).toMatch(/^Google/);
+    await page.goto(`${server.url}/`);
+    expect(await rows.count()).toBe(9);
+  }, 60_000);
+
+  it('dismisses a banner for the visit', async () => {
+    await xeroBanner().getByRole('button', { name: /Dismiss/ }).click();
+    expect(await xeroBanner().count()).toBe(0);
+    await page.reload();
+    await page.locator('tr[data-integration-id]').first().waitFor();
+    expect(await xeroBanner().count()).toBe(0);
+    // A new visit (a new tab's sessionStorage) shows it again.
+    const other = await newVisit();
+    await other.tab.goto(`${server.url}/`);
+    await expect.poll(() => other.tab.locator('[data-banner$=":dead"]', { hasText: 'Xero connection lost' }).count(), { timeout: 10_000 }).toBe(1);
+    await other.context.close();
+  }, 60_000);
+
+  it('fits a 390 px screen without horizontal scrolling', async () => {
+    const { context: phone, tab: small } = await newVisit({ width: 390, height: 844 });
+    await small.goto(`${server.url}/`);
+    await small.locator('tr[data-integration-id]').first().waitFor();
+    const widths = await small.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+    expect(widths.scroll).toBeLessThanOrEqual(widths.client);
+    expect(await small.locator('tr[data-integration-id]').count()).toBe(9);
+    await small.screenshot({ path: join(ROOT, 'docs', 'screenshots', 'dashboard-390.png'), fullPage: true });
+    await phone.close();
+  }, 60_000);
+
+  it('reconnects from the banner at the provider sign-in page', async () => {
+    const { context, tab: fresh } = await newVisit();
+    await fresh.goto(`${server.url}/`);
+    const banner = fresh.locator('[data-banner$=":dead"]', { hasText: 'Xero connection lost' });
+    await banner.waitFor({ timeout: 10_000 });
+    await banner.getByRole('link', { name: /Reconnect now: Xero/ }).click();
+    const login = fresh.getByLabel('Login');
+    await login.waitFor({ timeout: 30_000 });
+    expect(await login.inputValue()).toBe('dana@demo.tokenwarden.dev/xero');
+    await context.close();
+  }, 60_000);
+
+  it('stops polling while the tab is hidden and resumes when visible', async () => {
+    const refreshes = () => page.evaluate(() => window.__tokenwardenRefreshes ?? 0);
+    const before = await refreshes();
+    await expect.poll(refreshes, { timeout: 25_000, interval: 500 }).toBeGreaterThan(before);
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    const hidden = await refreshes();
+    await page.waitForTimeout(22_000); // two polling periods
+    expect(await refreshes()).toBe(hidden);
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'visible' });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    expect(await refreshes()).toBe(hidden + 1); // refreshed at once on return
+  }, 90_000);
+});
