@@ -482,6 +482,8 @@ export function listRecentRefreshAttempts(tx: Queryable, integrationId: string, 
      order by created_at desc, id desc limit $2`,
     [integrationId, Math.max(1, Math.min(200, Math.floor(limit)))],
   );
+}
+
 // List (U2) ----------------------------------------------------------------------------------
 
 export type IntegrationStatusFilter = 'connected' | 'retrying' | 'needs_reauthorization' | 'disconnected';
