@@ -84,9 +84,12 @@ describe.runIf(chromiumAvailable())('the dashboard list in Chromium', () => {
 
   it('dismisses a banner for the visit', async () => {
     await xeroBanner().getByRole('button', { name: /Dismiss/ }).click();
-    expect(await xeroBanner().count()).toBe(0);
+    await expect.poll(() => xeroBanner().count(), { timeout: 5_000 }).toBe(0);
     await page.reload();
     await page.locator('tr[data-integration-id]').first().waitFor();
+    // Hidden once the page hydrates (sessionStorage is read on the client), and it stays hidden.
+    await expect.poll(() => xeroBanner().count(), { timeout: 5_000 }).toBe(0);
+    await page.waitForTimeout(1_000);
     expect(await xeroBanner().count()).toBe(0);
     // A new visit (a new tab's sessionStorage) shows it again.
     const other = await newVisit();
