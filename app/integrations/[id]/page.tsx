@@ -15,7 +15,7 @@ import { DisconnectButton } from '@/app/_components/disconnect-button';
 import { LocalTime } from './_components/local-time';
 import { ExpiryCountdown } from './_components/expiry-countdown';
 import { OUTCOME_LOOK, RefreshHistoryChart } from './_components/refresh-history-chart';
-import { localHealthOf, type Health } from './_components/connection-health';
+import { healthOfRow, type HealthTone as Health } from '@/lib/owed/health';
 
 export const dynamic = 'force-dynamic';
 
@@ -53,7 +53,7 @@ export default async function ConnectionPage({ params }: { params: Promise<{ id:
   const name = provider?.name ?? row.provider;
   const label = `${name}${row.account_label ? ` (${row.account_label})` : ''}`;
   const now = new Date();
-  const health = localHealthOf({ ...row, has_refresh_token: hasRefresh }, providers, now);
+  const health = healthOfRow({ ...row, has_refresh_token: hasRefresh }, providers, now).tone;
   const thresholdMinutes = getEnv().REFRESH_THRESHOLD_MINUTES;
   const here = `/integrations/${row.id}`;
   const last = attempts[0];
