@@ -60,6 +60,6 @@ export function connectionEnd(
 }
 
 /** Whether the 5-minute refresh renews this connection's access token (a refresh token grant). */
-function renewedByCron(row: { provider: string; has_refresh_token: boolean }, providers: Pick<ProviderRegistry, 'get'>): boolean {
+export function renewedByCron(row: { provider: string; has_refresh_token: boolean }, providers: Pick<ProviderRegistry, 'get'>): boolean {
   return providers.get(row.provider)?.refreshGrant === 'refresh_token' && row.has_refresh_token;
 }

@@ -1,5 +1,5 @@
 import type { ProviderRegistry } from '../providers/registry';
-import { connectionEnd, expiryPhrase } from './expiry';
+import { connectionEnd, expiryPhrase, renewedByCron } from './expiry';
 
 /**
  * A connection's health at a glance: the one colour rule the list, the connection's page and
@@ -48,12 +48,23 @@ export function healthOf(input: HealthInput, now: Date): Health {
   return { tone: 'green', label: 'Healthy' };
 }
 
-/** healthOf for a stored row: works out `ends_at` with connectionEnd over the next 7 days. */
+/**
+ * healthOf for a stored row: works out `ends_at` with connectionEnd over the next 7 days. A
+ * connection still `connected` whose end has already passed (its refresh token ended, or an
+ * access token nothing renews expired) no longer works until someone reconnects: red, though
+ * no pass has marked it yet (connectionEnd only looks ahead).
+ */
 export function healthOfRow(
   row: Omit<HealthInput, 'ends_at'> & { provider: string; expires_at: Date | null; refresh_token_expires_at: Date | null; has_refresh_token: boolean },
   providers: Pick<ProviderRegistry, 'get'>,
   now: Date,
 ): Health {
+  if (row.status === 'connected') {
+    const ended = (date: Date | null) => date !== null && date.getTime() < now.getTime();
+    if (ended(row.refresh_token_expires_at) || (!renewedByCron(row, providers) && ended(row.expires_at))) {
+      return { tone: 'red', label: 'Expired', reason: 'Its access has ended and nothing can renew it; reconnect to resume.' };
+    }
+  }
   const endsAt = row.status === 'connected' ? connectionEnd(row, providers, now, ENDING_SOON_DAYS) : null;
   return healthOf({ ...row, ends_at: endsAt }, now);
 }

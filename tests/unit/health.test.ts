@@ -56,3 +56,21 @@ describe('healthOfRow', () => {
     expect(healthOfRow(row, providers, NOW).tone).toBe('green');
   });
 });
+
+describe('healthOfRow, a connection that has already ended', () => {
+  it('an access token nothing can renew that has already expired is red, not green', () => {
+    const row = { ...healthy, provider: 'slack', expires_at: new Date(NOW.getTime() - HOUR), refresh_token_expires_at: null, has_refresh_token: false };
+    expect(healthOfRow(row, providers, NOW)).toMatchObject({ tone: 'red', label: 'Expired' });
+    expect(healthOfRow({ ...row, provider: 'google' }, providers, NOW).tone).toBe('red'); // no refresh token to renew with
+  });
+
+  it('a refresh token already past its end is red even when an access token is still valid', () => {
+    const row = { ...healthy, provider: 'google', expires_at: new Date(NOW.getTime() + HOUR), refresh_token_expires_at: new Date(NOW.getTime() - 1), has_refresh_token: true };
+    expect(healthOfRow(row, providers, NOW)).toMatchObject({ tone: 'red', label: 'Expired' });
+  });
+
+  it('an expired access token the cron renews stays green: the next pass refreshes it', () => {
+    const row = { ...healthy, provider: 'google', expires_at: new Date(NOW.getTime() - 60_000), refresh_token_expires_at: null, has_refresh_token: true };
+    expect(healthOfRow(row, providers, NOW).tone).toBe('green');
+  });
+});
