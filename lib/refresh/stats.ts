@@ -10,6 +10,7 @@ export interface ProviderStats {
   configFailures: number;
   /** refreshed / (total - skipped); null when nothing was attempted. */
   successRate: number | null;
+  /** Over attempts (skips excluded); 0 when nothing was attempted. */
   durationMs: { avg: number; p50: number; p95: number; max: number };
 }
 
@@ -43,10 +44,12 @@ export async function refreshStats(db: Queryable, options: { hours: number; now:
             count(*) filter (where outcome = 'transient_failure')::int as transient,
             count(*) filter (where outcome = 'auth_failure')::int as auth,
             count(*) filter (where outcome = 'config_failure')::int as config,
-            round(avg(duration_ms))::int as avg,
-            round(percentile_cont(0.5) within group (order by duration_ms))::int as p50,
-            round(percentile_cont(0.95) within group (order by duration_ms))::int as p95,
-            max(duration_ms)::int as max
+            -- Durations of attempts only: a skip made no provider call, and its near-zero
+            -- time would pull p50/p95 down (the success rate leaves skips out too).
+            round(avg(duration_ms) filter (where outcome <> 'skipped'))::int as avg,
+            round(percentile_cont(0.5) within group (order by duration_ms) filter (where outcome <> 'skipped'))::int as p50,
+            round(percentile_cont(0.95) within group (order by duration_ms) filter (where outcome <> 'skipped'))::int as p95,
+            max(duration_ms) filter (where outcome <> 'skipped')::int as max
      from public.token_refresh_logs
      where created_at > $1::timestamptz and created_at <= $2::timestamptz
      group by grouping sets ((provider), ())

@@ -45,6 +45,26 @@ describe('refresh statistics', () => {
     expect(wider.providers.find((p) => p.provider === 'slack')!.total).toBe(2);
   });
 
+  it('takes durations (avg, p50, p95, max) over attempts only: a skip made no provider call', async () => {
+    const user = await insertUser(t.db, 'stats-skips@example.com');
+    const hubspot = await insertIntegration(t.db, testKeyRing(), { userId: user, provider: 'hubspot' });
+    await t.db.query(
+      `insert into public.token_refresh_logs (integration_id, provider, trigger, outcome, duration_ms, attempts, created_at)
+       select $1, 'hubspot', 'cron', o, d, 1, now() - interval '1 hour'
+       from (values ('refreshed', 400), ('refreshed', 600), ('skipped', 1), ('skipped', 1), ('skipped', 1), ('skipped', 2)) v(o, d)`,
+      [hubspot],
+    );
+    try {
+      const stats = await refreshStats(t.db, { hours: 24, now: new Date() });
+      const row = stats.providers.find((p) => p.provider === 'hubspot')!;
+      expect(row).toMatchObject({ total: 6, skipped: 4, successRate: 1 });
+      expect(row.durationMs).toEqual({ avg: 500, p50: 500, p95: 590, max: 600 });
+    } finally {
+      // The other tests count this database's rows.
+      await t.db.query(`delete from public.token_refresh_logs where integration_id = $1`, [hubspot]);
+    }
+  });
+
   it('answers `stats --json` from the CLI with one document, and refuses a bad --hours', async () => {
     const out: string[] = [];
     const env = { DATABASE_URL: t.url ?? undefined, NODE_ENV: 'test' };

@@ -56,7 +56,7 @@ export default async function AdminStatsPage() {
     <>
       <AdminNav current="/admin/stats" />
       <h1>Refresh stats</h1>
-      <p className="muted">Attempts exclude skips; the success rate is refreshed over attempts.</p>
+      <p className="muted">Attempts exclude skips; the success rate is refreshed over attempts, and the durations are those of attempts.</p>
       <StatsTable caption="Last 24 hours" rows={[...day.providers, { provider: 'All providers', ...day.total }]} />
       <StatsTable caption="Last 7 days" rows={[...week.providers, { provider: 'All providers', ...week.total }]} />
       <h2>Outcomes per hour, last 24 hours</h2>
