@@ -71,6 +71,21 @@ describe('operator console (next start)', () => {
     }
   });
 
+  it('answers 404, never 403 or 405, to anyone but an operator on the admin routes, whatever the method or origin', async () => {
+    const memberCookie = supabaseSessionCookie(auth.url, auth.session(member));
+    for (const path of ROUTES) {
+      for (const method of ['get', 'put', 'delete'] as const) {
+        expect((await request(server.url)[method](path)).status, `${method} ${path} signed out`).toBe(404);
+        expect((await request(server.url)[method](path).set('Authorization', bearer(member))).status, `${method} ${path} member`).toBe(404);
+      }
+      // A cross-site probe must not learn that the route exists from withUser's 403.
+      expect((await request(server.url).post(path).set('Origin', 'https://evil.example').send({})).status, path).toBe(404);
+      expect((await request(server.url).post(path).set('Cookie', memberCookie).set('Origin', 'https://evil.example').send({ kind: 'all' })).status, path).toBe(404);
+    }
+    // The operator still gets the method's answer.
+    expect((await request(server.url).get('/api/admin/refresh').set('Authorization', bearer(operator))).status).toBe(405);
+  });
+
   it('serves every page to the operator; logs filter and link to the connection, stats carry the SVG', async () => {
     for (const path of PAGES) expect((await request(server.url).get(path).set('Authorization', bearer(operator))).status, path).toBe(200);
     const logs = await request(server.url).get('/admin/logs?provider=google&outcome=auth_failure').set('Authorization', bearer(operator));

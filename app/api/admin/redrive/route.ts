@@ -5,7 +5,7 @@ import { NotFoundError, UserInputError } from '@/lib/auth/with-user';
 import { readJsonBody } from '@/lib/http/read-body';
 import { redrive } from '@/lib/notify/redrive';
 import { withUser } from '@/app/_server/with-user';
-import { isOperatorUser } from '@/app/admin/_components/require-operator';
+import { isOperatorUser, methodNotAllowed, operatorOnly } from '@/app/admin/_components/require-operator';
 
 export const dynamic = 'force-dynamic';
 
@@ -18,7 +18,7 @@ const body = z
   .strict();
 
 /** The console's Retry: failed emails / dead webhook deliveries back in the queue (lib/notify/redrive.ts), audited. 404 for anyone but an operator. */
-export const POST = withUser({ anonymous: true }, async ({ request, user }) => {
+export const POST = operatorOnly(withUser({ anonymous: true }, async ({ request, user }) => {
   if (!user || !(await isOperatorUser(user))) throw new NotFoundError();
   const read = await readJsonBody(request);
   if (!read.ok) return read.response;
@@ -32,4 +32,6 @@ export const POST = withUser({ anonymous: true }, async ({ request, user }) => {
     { ...userActor(user.id), organizationId: null, action: 'delivery.redriven', targetType: kind, targetId: id ?? null, metadata: { ...result } },
   ]);
   return { ok: true, ...result };
-});
+}));
+
+export { methodNotAllowed as GET, methodNotAllowed as PUT, methodNotAllowed as PATCH, methodNotAllowed as DELETE };

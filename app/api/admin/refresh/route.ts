@@ -6,7 +6,7 @@ import { readJsonBody } from '@/lib/http/read-body';
 import { getProviders, getRefreshDeps, passSettings } from '@/lib/runtime';
 import { runRefreshPass } from '@/lib/refresh/run-pass';
 import { withUser } from '@/app/_server/with-user';
-import { isOperatorUser } from '@/app/admin/_components/require-operator';
+import { isOperatorUser, methodNotAllowed, operatorOnly } from '@/app/admin/_components/require-operator';
 
 export const dynamic = 'force-dynamic';
 export const maxDuration = 60;
@@ -18,7 +18,7 @@ const body = z.object({ provider: z.string().min(1).max(64).optional(), force: z
  * [--force]` runs it, answered with its summary and audited. 404 for anyone but an operator,
  * signed out included (checked before the body is read, so nothing about the route shows).
  */
-export const POST = withUser({ anonymous: true }, async ({ request, user }) => {
+export const POST = operatorOnly(withUser({ anonymous: true }, async ({ request, user }) => {
   if (!user || !(await isOperatorUser(user))) throw new NotFoundError();
   const read = await readJsonBody(request);
   if (!read.ok) return read.response;
@@ -45,4 +45,6 @@ export const POST = withUser({ anonymous: true }, async ({ request, user }) => {
     },
   ]);
   return summary;
-});
+}));
+
+export { methodNotAllowed as GET, methodNotAllowed as PUT, methodNotAllowed as PATCH, methodNotAllowed as DELETE };
