@@ -10,6 +10,7 @@ import { DevMailboxLink } from './_components/dev-mailbox-link';
 import { AutoRefresh } from './_components/auto-refresh';
 import { BANNER_LIMIT, Banners } from './_components/banners';
 import { getCurrentUser } from './_server/current-user';
+import { isOperatorUser } from './admin/_components/require-operator';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -22,10 +23,12 @@ async function chromeFor() {
   const user = await getCurrentUser();
   if (!user) return null;
   const db = await getDb();
-  return asUser(db, user.id, async (tx) => ({
+  const mine = await asUser(db, user.id, async (tx) => ({
     unread: (await listNotifications(tx, { limit: 1, offset: 0, unreadOnly: true })).unreadCount,
     banners: await listBannerIntegrations(tx, BANNER_LIMIT),
   }));
+  // The console answers 404 to everyone else so that it does not show; neither may the nav.
+  return { ...mine, operator: await isOperatorUser(user) };
 }
 
 export default async function RootLayout({ children }: { children: ReactNode }) {
@@ -50,7 +53,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
               ) : null}
             </Link>
             <DevMailboxLink />
-            <Link href="/admin">Operators</Link>
+            {chrome?.operator ? <Link href="/admin">Operators</Link> : null}
           </nav>
         </header>
         <main>

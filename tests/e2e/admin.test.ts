@@ -86,6 +86,12 @@ describe('operator console (next start)', () => {
     expect((await request(server.url).get('/api/admin/refresh').set('Authorization', bearer(operator))).status).toBe(405);
   });
 
+  it('links the console from the navigation only for an operator', async () => {
+    expect((await request(server.url).get('/notifications').set('Authorization', bearer(member))).text).not.toContain('href="/admin"');
+    expect((await request(server.url).get('/sign-in')).text).not.toContain('href="/admin"');
+    expect((await request(server.url).get('/notifications').set('Authorization', bearer(operator))).text).toContain('href="/admin"');
+  });
+
   it('serves every page to the operator; logs filter and link to the connection, stats carry the SVG', async () => {
     for (const path of PAGES) expect((await request(server.url).get(path).set('Authorization', bearer(operator))).status, path).toBe(200);
     const logs = await request(server.url).get('/admin/logs?provider=google&outcome=auth_failure').set('Authorization', bearer(operator));
