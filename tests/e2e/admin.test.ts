@@ -92,6 +92,16 @@ describe('operator console (next start)', () => {
     expect((await request(server.url).get('/notifications').set('Authorization', bearer(operator))).text).toContain('href="/admin"');
   });
 
+  it('says which log filter is invalid instead of silently showing every row', async () => {
+    const bad = await request(server.url).get('/admin/logs?organization=not-a-uuid&outcome=exploded').set('Authorization', bearer(operator));
+    expect(bad.status).toBe(200);
+    expect(bad.text).toContain('Organization id must be a UUID');
+    expect(bad.text).toContain('Outcome must be one of');
+    expect(bad.text).not.toContain('invalid_grant'); // no rows shown for a filter that was not applied
+    const backwards = await request(server.url).get('/admin/logs?from=2026-03-02T00:00&to=2026-03-01T00:00').set('Authorization', bearer(operator));
+    expect(backwards.text).toContain('From must be before To');
+  });
+
   it('serves every page to the operator; logs filter and link to the connection, stats carry the SVG', async () => {
     for (const path of PAGES) expect((await request(server.url).get(path).set('Authorization', bearer(operator))).status, path).toBe(200);
     const logs = await request(server.url).get('/admin/logs?provider=google&outcome=auth_failure').set('Authorization', bearer(operator));

@@ -13,34 +13,44 @@ const PAGE_SIZE = 50;
 
 const blankToNull = (value: unknown) => (value === '' || value === undefined ? null : value);
 /** A datetime-local value is read as UTC, as its label says (the server's zone must not decide). */
-const utcDate = z.preprocess(
-  (value) => (typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d(:\d\d)?$/.test(value) ? `${value}Z` : blankToNull(value)),
-  z.coerce.date().nullable(),
-).catch(null);
-const search = z.object({
-  provider: z.preprocess(blankToNull, z.string().max(64).nullable()).catch(null),
-  outcome: z.preprocess(blankToNull, z.enum(REFRESH_OUTCOMES).nullable()).catch(null),
-  trigger: z.preprocess(blankToNull, z.enum(REFRESH_TRIGGERS).nullable()).catch(null),
-  organization: z.preprocess(blankToNull, z.uuid().nullable()).catch(null),
-  from: utcDate,
-  to: utcDate,
-  before_at: z.preprocess(blankToNull, z.iso.datetime().nullable()).catch(null),
-  before_id: z.preprocess(blankToNull, z.uuid().nullable()).catch(null),
-});
+const utcDate = (label: string) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d(:\d\d)?$/.test(value) ? `${value}Z` : blankToNull(value)),
+    z.coerce.date({ message: `${label} must be a date and time (UTC)` }).nullable(),
+  );
+// Each filter says what is wrong with it: a filter silently dropped would show every row as if it applied.
+const search = z
+  .object({
+    provider: z.preprocess(blankToNull, z.string().regex(/^[a-z0-9_-]{1,64}$/, 'Provider must be a provider id').nullable()),
+    outcome: z.preprocess(blankToNull, z.enum(REFRESH_OUTCOMES, { message: `Outcome must be one of ${REFRESH_OUTCOMES.join(', ')}` }).nullable()),
+    trigger: z.preprocess(blankToNull, z.enum(REFRESH_TRIGGERS, { message: `Trigger must be one of ${REFRESH_TRIGGERS.join(', ')}` }).nullable()),
+    organization: z.preprocess(blankToNull, z.uuid({ message: 'Organization id must be a UUID' }).nullable()),
+    from: utcDate('From'),
+    to: utcDate('To'),
+    before_at: z.preprocess(blankToNull, z.iso.datetime({ message: 'This page link is not valid; start from the newest' }).nullable()),
+    before_id: z.preprocess(blankToNull, z.uuid({ message: 'This page link is not valid; start from the newest' }).nullable()),
+  })
+  .refine((q) => !q.from || !q.to || q.from < q.to, { message: 'From must be before To', path: ['to'] });
 
 type Search = Record<string, string | string[] | undefined>;
+
+const SEARCH_KEYS = ['provider', 'outcome', 'trigger', 'organization', 'from', 'to', 'before_at', 'before_id'] as const;
 
 /** Refresh logs of every organization (operators only), filtered by a GET form, newest first, keyset-paginated. */
 export default async function AdminLogsPage({ searchParams }: { searchParams: Promise<Search> }) {
   await requireOperator();
   const raw = await searchParams;
   const first = (key: string) => (Array.isArray(raw[key]) ? raw[key][0] : raw[key]);
-  const q = search.parse(Object.fromEntries(Object.keys(search.shape).map((key) => [key, first(key)])));
-  const { rows, next } = await listRefreshLogs(
-    await getDb(),
-    { provider: q.provider, outcome: q.outcome, trigger: q.trigger, organizationId: q.organization, from: q.from, to: q.to },
-    { limit: PAGE_SIZE, before: q.before_at && q.before_id ? { createdAt: q.before_at, id: q.before_id } : null },
-  );
+  const parsed = search.safeParse(Object.fromEntries(SEARCH_KEYS.map((key) => [key, first(key)])));
+  const problems = parsed.success ? [] : [...new Set(parsed.error.issues.map((issue) => issue.message))];
+  const q = parsed.success ? parsed.data : null;
+  const { rows, next } = q
+    ? await listRefreshLogs(
+        await getDb(),
+        { provider: q.provider, outcome: q.outcome, trigger: q.trigger, organizationId: q.organization, from: q.from, to: q.to },
+        { limit: PAGE_SIZE, before: q.before_at && q.before_id ? { createdAt: q.before_at, id: q.before_id } : null },
+      )
+    : { rows: [], next: null };
   const keep = new URLSearchParams();
   for (const key of ['provider', 'outcome', 'trigger', 'organization', 'from', 'to'] as const) {
     const value = first(key);
@@ -55,7 +65,7 @@ export default async function AdminLogsPage({ searchParams }: { searchParams: Pr
       <form method="get" action="/admin/logs" style={{ display: 'flex', flexWrap: 'wrap', gap: '0.75rem', alignItems: 'end' }}>
         <label>
           Provider{' '}
-          <select name="provider" defaultValue={q.provider ?? ''}>
+          <select name="provider" defaultValue={q?.provider ?? ''}>
             <option value="">Any</option>
             {getProviders()
               .ids()
@@ -68,7 +78,7 @@ export default async function AdminLogsPage({ searchParams }: { searchParams: Pr
         </label>
         <label>
           Outcome{' '}
-          <select name="outcome" defaultValue={q.outcome ?? ''}>
+          <select name="outcome" defaultValue={q?.outcome ?? ''}>
             <option value="">Any</option>
             {REFRESH_OUTCOMES.map((outcome) => (
               <option key={outcome} value={outcome}>
@@ -79,7 +89,7 @@ export default async function AdminLogsPage({ searchParams }: { searchParams: Pr
         </label>
         <label>
           Trigger{' '}
-          <select name="trigger" defaultValue={q.trigger ?? ''}>
+          <select name="trigger" defaultValue={q?.trigger ?? ''}>
             <option value="">Any</option>
             {REFRESH_TRIGGERS.map((trigger) => (
               <option key={trigger} value={trigger}>
@@ -89,7 +99,7 @@ export default async function AdminLogsPage({ searchParams }: { searchParams: Pr
           </select>
         </label>
         <label>
-          Organization id <input name="organization" defaultValue={q.organization ?? ''} size={36} />
+          Organization id <input name="organization" defaultValue={first('organization') ?? ''} size={36} />
         </label>
         <label>
           From (UTC) <input type="datetime-local" name="from" defaultValue={first('from') ?? ''} />
@@ -100,9 +110,19 @@ export default async function AdminLogsPage({ searchParams }: { searchParams: Pr
         <button type="submit">Filter</button>
         <Link href="/admin/logs">Clear filters</Link>
       </form>
+      {problems.length > 0 ? (
+        <div role="alert" className="banner bad">
+          <strong>These filters were not applied:</strong>
+          <ul>
+            {problems.map((problem) => (
+              <li key={problem}>{problem}</li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
       <table>
         <caption>
-          {rows.length === 0 ? 'No refresh attempts match these filters.' : `${rows.length} refresh attempt(s), newest first${q.before_at ? ' (a later page)' : ''}`}
+          {!q ? 'No refresh attempts shown: fix the filters above.' : rows.length === 0 ? 'No refresh attempts match these filters.' : `${rows.length} refresh attempt(s), newest first${q.before_at ? ' (a later page)' : ''}`}
         </caption>
         <thead>
           <tr>
@@ -144,7 +164,7 @@ export default async function AdminLogsPage({ searchParams }: { searchParams: Pr
         </tbody>
       </table>
       <nav aria-label="Pages of refresh logs" style={{ display: 'flex', gap: '1rem' }}>
-        {q.before_at ? <Link href={firstHref}>Newest</Link> : null}
+        {q?.before_at ? <Link href={firstHref}>Newest</Link> : null}
         {nextHref ? <Link href={nextHref}>Older</Link> : <span className="muted">No older attempts.</span>}
       </nav>
     </>
