@@ -1,5 +1,6 @@
 import Link from 'next/link';
 import { redirect } from 'next/navigation';
+import { z } from 'zod';
 import { getDb } from '@/lib/db';
 import { asUser } from '@/lib/db/user-context';
 import { listNotifications, type NotificationView } from '@/lib/notify/notifications';
@@ -13,9 +14,15 @@ export const dynamic = 'force-dynamic';
 
 const PAGE_SIZE = 20;
 
-function pageFrom(value: string | string[] | undefined): number {
-  const n = Number(Array.isArray(value) ? value[0] : value);
-  return Number.isInteger(n) && n >= 1 ? n : 1;
+// Bounded: an unbounded page number became an offset PostgreSQL refused (a 500, not an answer).
+const pageParam = z.coerce.number({ message: 'Page must be a whole number' }).int('Page must be a whole number').min(1, 'Page must be 1 or more').max(100_000, 'Page must be at most 100000');
+
+/** The page asked for, or page 1 and why the one asked for cannot be shown. */
+function pageFrom(value: string | string[] | undefined): { page: number; problem: string | null } {
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (raw === undefined || raw === '') return { page: 1, problem: null };
+  const parsed = pageParam.safeParse(raw);
+  return parsed.success ? { page: parsed.data, problem: null } : { page: 1, problem: `${parsed.error.issues[0]?.message ?? 'Page is not valid'}; showing page 1.` };
 }
 
 function providerOf(notification: NotificationView): string | null {
@@ -27,7 +34,7 @@ function providerOf(notification: NotificationView): string | null {
 export default async function NotificationsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const user = await getCurrentUser();
   if (!user) redirect('/sign-in');
-  const page = pageFrom((await searchParams).page);
+  const { page, problem } = pageFrom((await searchParams).page);
   const inbox = await asUser(await getDb(), user.id, (tx) =>
     listNotifications(tx, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE, unreadOnly: false }),
   );
@@ -46,6 +53,11 @@ export default async function NotificationsPage({ searchParams }: { searchParams
         </div>
         {inbox.unreadCount > 0 ? <MarkRead label="Mark all read" /> : null}
       </div>
+      {problem ? (
+        <p role="alert" className="error">
+          {problem}
+        </p>
+      ) : null}
       {inbox.notifications.length === 0 ? (
         <p>No notifications{page > 1 ? ' on this page' : ''}.</p>
       ) : (

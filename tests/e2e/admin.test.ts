@@ -92,6 +92,15 @@ describe('operator console (next start)', () => {
     expect((await request(server.url).get('/notifications').set('Authorization', bearer(operator))).text).toContain('href="/admin"');
   });
 
+  it('answers a bad notifications page number with words, not a 500', async () => {
+    const huge = await request(server.url).get('/notifications?page=1e300').set('Authorization', bearer(member));
+    expect(huge.status).toBe(200);
+    expect(huge.text).toContain('Page must be a whole number; showing page 1.');
+    expect((await request(server.url).get('/notifications?page=100001').set('Authorization', bearer(member))).text).toContain('Page must be at most 100000; showing page 1.');
+    const words = await request(server.url).get('/notifications?page=two').set('Authorization', bearer(member));
+    expect(words.text).toContain('Page must be a whole number; showing page 1.');
+  });
+
   it('says which log filter is invalid instead of silently showing every row', async () => {
     const bad = await request(server.url).get('/admin/logs?organization=not-a-uuid&outcome=exploded').set('Authorization', bearer(operator));
     expect(bad.status).toBe(200);
