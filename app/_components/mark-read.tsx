@@ -15,10 +15,17 @@ export function MarkRead({ id, label }: { id?: string; label: string }) {
       onClick={async () => {
         setBusy(true);
         setFailed(false);
-        const response = await fetch(id ? `/api/notifications/${id}/read` : '/api/notifications/read-all', { method: 'POST' });
-        setBusy(false);
-        if (!response.ok) setFailed(true);
-        else router.refresh();
+        try {
+          const response = await fetch(id ? `/api/notifications/${id}/read` : '/api/notifications/read-all', { method: 'POST' });
+          if (!response.ok) setFailed(true);
+          else router.refresh();
+        } catch (error) {
+          // The request never got an answer (offline, server gone): say so and let them retry, not a button stuck disabled.
+          console.warn('marking read failed', error);
+          setFailed(true);
+        } finally {
+          setBusy(false);
+        }
       }}
     >
       {failed ? 'Try again' : label}

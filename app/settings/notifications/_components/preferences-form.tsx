@@ -18,12 +18,18 @@ export function PreferencesForm({ initial }: { initial: NotificationPreferences 
       onSubmit={async (event) => {
         event.preventDefault();
         setStatus('saving');
-        const response = await fetch('/api/notification-preferences', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(choices),
-        });
-        setStatus(response.ok ? 'saved' : 'failed');
+        try {
+          const response = await fetch('/api/notification-preferences', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(choices),
+          });
+          setStatus(response.ok ? 'saved' : 'failed');
+        } catch (error) {
+          // No answer at all (offline, server gone): "Not saved" rather than "Saving…" and a disabled button for ever.
+          console.warn('saving preferences failed', error);
+          setStatus('failed');
+        }
       }}
     >
       <fieldset>
