@@ -2,6 +2,7 @@ import { getDb } from '@/lib/db';
 import { listTroubleGroups } from '@/lib/db/integrations';
 import { listOperatorAlerts } from '@/lib/notify/outbox-queries';
 import { AdminNav } from './_components/admin-nav';
+import { LocalTime } from './_components/local-time';
 import { requireOperator } from './_components/require-operator';
 
 export const dynamic = 'force-dynamic';
@@ -30,7 +31,9 @@ export default async function AdminPage() {
         <tbody>
           {alerts.map((alert) => (
             <tr key={alert.id}>
-              <td>{alert.created_at.toISOString().replace('T', ' ').slice(0, 16)}</td>
+              <td>
+                <LocalTime iso={alert.created_at.toISOString()} />
+              </td>
               <td>
                 <span className={`badge ${alert.severity === 'error' ? 'needs_reauthorization' : 'trouble'}`}>
                   {alert.severity === 'error' ? 'Error' : 'Warning'}: {alert.kind}

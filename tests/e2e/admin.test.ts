@@ -154,4 +154,14 @@ describe('operator console (next start)', () => {
     const audit = await t.db.query<{ action: string }>(`select action from public.audit_log where action = 'delivery.redriven' and target_id = $1`, [email!.id]);
     expect(audit).toHaveLength(1);
   });
+
+  it('says when a delivery table shows only its first rows', async () => {
+    await t.db.query(
+      `insert into public.email_outbox (to_email, template, status, idempotency_key, attempts, last_error, last_attempt_at)
+       select 'many' || n || '@example.com', 'integration_disconnected', 'failed', 'admin-many-' || n, 8, 'Resend 500', now() from generate_series(1, 60) n`,
+    );
+    const page = await request(server.url).get('/admin/operations').set('Authorization', bearer(operator));
+    expect(page.text).toContain('Emails that failed or are being retried: the first 50');
+    expect(page.text).toContain('Webhook deliveries that died or are being retried: 0');
+  });
 });

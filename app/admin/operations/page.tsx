@@ -13,6 +13,8 @@ import { requireOperator } from '../_components/require-operator';
 export const dynamic = 'force-dynamic';
 
 const EXPIRING_LIMIT = 100;
+/** Rows of each delivery table; a full table says so, as the list is then not everything. */
+const UNDELIVERED_LIMIT = 50;
 
 /** Trigger a refresh pass, the expiring connections of every organization, and the deliveries that failed, with Retry. */
 export default async function AdminOperationsPage() {
@@ -21,8 +23,8 @@ export default async function AdminOperationsPage() {
   const env = getEnv();
   const [expiring, emails, webhooks] = await Promise.all([
     expiringTokens(db, { organizationId: null, days: 7, limit: EXPIRING_LIMIT, now: new Date(), providers: getProviders(), appUrl: env.APP_URL, reconnectUrlTemplate: env.RECONNECT_URL_TEMPLATE }),
-    listUndeliveredEmails(db),
-    listUndeliveredWebhooks(db),
+    listUndeliveredEmails(db, UNDELIVERED_LIMIT),
+    listUndeliveredWebhooks(db, UNDELIVERED_LIMIT),
   ]);
   return (
     <>
@@ -81,7 +83,7 @@ export default async function AdminOperationsPage() {
       <h2>Email outbox: failed and retrying</h2>
       <AdminAction action="/api/admin/redrive" submitLabel="Retry all failed emails" describe="redrive" fixed={{ kind: 'email' }} />
       <table>
-        <caption>{`Emails that failed or are being retried: ${emails.length}`}</caption>
+        <caption>{`Emails that failed or are being retried: ${emails.length >= UNDELIVERED_LIMIT ? `the first ${UNDELIVERED_LIMIT}` : emails.length}`}</caption>
         <thead>
           <tr>
             <th scope="col">To</th>
@@ -111,7 +113,7 @@ export default async function AdminOperationsPage() {
       <h2>Webhook deliveries: dead and retrying</h2>
       <AdminAction action="/api/admin/redrive" submitLabel="Retry all dead deliveries" describe="redrive" fixed={{ kind: 'webhook' }} />
       <table>
-        <caption>{`Webhook deliveries that died or are being retried: ${webhooks.length}`}</caption>
+        <caption>{`Webhook deliveries that died or are being retried: ${webhooks.length >= UNDELIVERED_LIMIT ? `the first ${UNDELIVERED_LIMIT}` : webhooks.length}`}</caption>
         <thead>
           <tr>
             <th scope="col">Event</th>
