@@ -92,6 +92,17 @@ describe('operator console (next start)', () => {
     expect((await request(server.url).get('/notifications').set('Authorization', bearer(operator))).text).toContain('href="/admin"');
   });
 
+  it("names the nav's unread count in words inside the link (a span's aria-label is ignored)", async () => {
+    await t.db.query(
+      `insert into public.notifications (user_id, type, severity, title, message, metadata) values ($1, 'integration_warning', 'warning', 'Trouble', 'Retrying', '{"provider": "google"}')`,
+      [member.id],
+    );
+    const page = await request(server.url).get('/notifications').set('Authorization', bearer(member));
+    const link = /<a data-unread="1" href="\/notifications">(.*?)<\/a>/.exec(page.text)?.[1] ?? '';
+    expect(link).toContain('<span class="visually-hidden">, 1 unread</span>');
+    expect(link).toContain('<span class="count" aria-hidden="true">1</span>');
+  });
+
   it('answers a bad notifications page number with words, not a 500', async () => {
     const huge = await request(server.url).get('/notifications?page=1e300').set('Authorization', bearer(member));
     expect(huge.status).toBe(200);
