@@ -7,6 +7,7 @@ import { getProviders, getRefreshDeps, passSettings } from '@/lib/runtime';
 import { runRefreshPass } from '@/lib/refresh/run-pass';
 import { withUser } from '@/app/_server/with-user';
 import { isOperatorUser, methodNotAllowed, operatorOnly } from '@/app/admin/_components/require-operator';
+import { operatorPassSettings } from '@/app/admin/_components/pass-settings';
 
 export const dynamic = 'force-dynamic';
 export const maxDuration = 60;
@@ -32,7 +33,7 @@ export const POST = operatorOnly(withUser({ anonymous: true }, async ({ request,
     provider: provider ?? null,
     integrationId: null,
     verbose: true,
-    ...passSettings(),
+    ...operatorPassSettings(passSettings(), maxDuration),
   });
   await recordAudit(await getDb(), [
     {
