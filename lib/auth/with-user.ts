@@ -65,6 +65,11 @@ export interface UserRouteSpec<P extends Schema | undefined, Q extends Schema | 
   hideFromMembers?: boolean;
   /** Also answer without a session (sign-out): the handler's user is then null. */
   anonymous?: A;
+  /**
+   * Whom the route exists for (e.g. operators): anyone else gets 404 before anything else
+   * answers (no 401, no cross-site 403, no body read), so the route's existence does not show.
+   */
+  visibleTo?: (user: SessionUser | null) => Promise<boolean>;
   /** An app limit (lib/kv/limits.ts APP_LIMITS name) keyed on the signed-in user; not with `anonymous`. */
   limit?: A extends true ? never : AppLimitName;
 }
@@ -118,6 +123,7 @@ export function createWithUser(deps: () => Promise<WithUserDeps> | WithUserDeps)
       try {
         resolved = await deps();
         const user = await resolved.resolveUser(request);
+        if (spec.visibleTo && !(await spec.visibleTo(user))) return json(404, { error: 'Not found' });
         if (!user && !spec.anonymous) return json(401, { error: 'Unauthorized', message: 'Sign in first' });
         if (!SAFE_METHODS.has(request.method) && user?.via !== 'supabase_bearer' && !isSameOrigin(request)) {
           return json(403, { error: 'Cross-site request refused' });

@@ -48,6 +48,23 @@ describe('withUser', () => {
     expect((await route(post({}, { origin: 'http://app.test' }), noParams)).status).toBe(200);
   });
 
+  it('answers 404 before the 401 and the cross-site 403 to anyone a visibleTo route is not for', async () => {
+    const handler = vi.fn(async () => ({ ok: true }));
+    const operatorsOnly = async (who: SessionUser | null) => who?.id === 'u-operator';
+    for (const who of [null, alice]) {
+      const route = wrapper(who)({ visibleTo: operatorsOnly }, handler);
+      for (const request of [post({}, { origin: 'https://evil.example' }), post({}), new Request('http://app.test/api/x')]) {
+        const response = await route(request, noParams);
+        expect(response.status).toBe(404);
+        expect(await response.json()).toEqual({ error: 'Not found' });
+      }
+    }
+    expect(handler).not.toHaveBeenCalled();
+    const operator = wrapper({ ...alice, id: 'u-operator' })({ visibleTo: operatorsOnly }, handler);
+    expect((await operator(post({}, { origin: 'https://evil.example' }), noParams)).status).toBe(403);
+    expect((await operator(post({}, { origin: 'http://app.test' }), noParams)).status).toBe(200);
+  });
+
   it('lets a bearer-token client mutate without an Origin header', async () => {
     const route = wrapper({ ...alice, via: 'supabase_bearer' })({}, async () => ({ ok: true }));
     const response = await route(post({}), noParams);

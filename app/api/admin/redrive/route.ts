@@ -5,7 +5,7 @@ import { NotFoundError, UserInputError } from '@/lib/auth/with-user';
 import { readJsonBody } from '@/lib/http/read-body';
 import { redrive } from '@/lib/notify/redrive';
 import { withUser } from '@/app/_server/with-user';
-import { isOperatorUser, methodNotAllowed, operatorOnly } from '@/app/admin/_components/require-operator';
+import { isOperatorUser } from '@/app/admin/_components/require-operator';
 
 export const dynamic = 'force-dynamic';
 
@@ -18,7 +18,7 @@ const body = z
   .strict();
 
 /** The console's Retry: failed emails / dead webhook deliveries back in the queue (lib/notify/redrive.ts), audited. 404 for anyone but an operator. */
-export const POST = operatorOnly(withUser({ anonymous: true }, async ({ request, user }) => {
+export const POST = withUser({ anonymous: true, visibleTo: isOperatorUser }, async ({ request, user }) => {
   if (!user || !(await isOperatorUser(user))) throw new NotFoundError();
   const read = await readJsonBody(request);
   if (!read.ok) return read.response;
@@ -32,6 +32,14 @@ export const POST = operatorOnly(withUser({ anonymous: true }, async ({ request,
     { ...userActor(user.id), organizationId: null, action: 'delivery.redriven', targetType: kind, targetId: id ?? null, metadata: { ...result } },
   ]);
   return { ok: true, ...result };
-}));
+});
 
-export { methodNotAllowed as GET, methodNotAllowed as PUT, methodNotAllowed as PATCH, methodNotAllowed as DELETE };
+/**
+ * Other methods: 404 to anyone but an operator, as for POST (Next's own 405 would tell a
+ * stranger the route exists); 405 to an operator.
+ */
+const notAllowed = async () => Response.json({ error: 'Method not allowed' }, { status: 405, headers: { allow: 'POST' } });
+export const GET = withUser({ anonymous: true, visibleTo: isOperatorUser }, notAllowed);
+export const PUT = withUser({ anonymous: true, visibleTo: isOperatorUser }, notAllowed);
+export const PATCH = withUser({ anonymous: true, visibleTo: isOperatorUser }, notAllowed);
+export const DELETE = withUser({ anonymous: true, visibleTo: isOperatorUser }, notAllowed);

@@ -6,7 +6,7 @@ import { readJsonBody } from '@/lib/http/read-body';
 import { getProviders, getRefreshDeps, passSettings } from '@/lib/runtime';
 import { runRefreshPass } from '@/lib/refresh/run-pass';
 import { withUser } from '@/app/_server/with-user';
-import { isOperatorUser, methodNotAllowed, operatorOnly } from '@/app/admin/_components/require-operator';
+import { isOperatorUser } from '@/app/admin/_components/require-operator';
 import { operatorPassSettings } from '@/app/admin/_components/pass-settings';
 
 export const dynamic = 'force-dynamic';
@@ -19,7 +19,7 @@ const body = z.object({ provider: z.string().min(1).max(64).optional(), force: z
  * [--force]` runs it, answered with its summary and audited. 404 for anyone but an operator,
  * signed out included (checked before the body is read, so nothing about the route shows).
  */
-export const POST = operatorOnly(withUser({ anonymous: true }, async ({ request, user }) => {
+export const POST = withUser({ anonymous: true, visibleTo: isOperatorUser }, async ({ request, user }) => {
   if (!user || !(await isOperatorUser(user))) throw new NotFoundError();
   const read = await readJsonBody(request);
   if (!read.ok) return read.response;
@@ -46,6 +46,14 @@ export const POST = operatorOnly(withUser({ anonymous: true }, async ({ request,
     },
   ]);
   return summary;
-}));
+});
 
-export { methodNotAllowed as GET, methodNotAllowed as PUT, methodNotAllowed as PATCH, methodNotAllowed as DELETE };
+/**
+ * Other methods: 404 to anyone but an operator, as for POST (Next's own 405 would tell a
+ * stranger the route exists); 405 to an operator.
+ */
+const notAllowed = async () => Response.json({ error: 'Method not allowed' }, { status: 405, headers: { allow: 'POST' } });
+export const GET = withUser({ anonymous: true, visibleTo: isOperatorUser }, notAllowed);
+export const PUT = withUser({ anonymous: true, visibleTo: isOperatorUser }, notAllowed);
+export const PATCH = withUser({ anonymous: true, visibleTo: isOperatorUser }, notAllowed);
+export const DELETE = withUser({ anonymous: true, visibleTo: isOperatorUser }, notAllowed);
