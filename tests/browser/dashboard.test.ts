@@ -63,8 +63,9 @@ describe.runIf(chromiumAvailable())('the dashboard in Chromium', () => {
     const unreadBefore = Number((await heading.innerText()).match(/\((\d+) unread\)/)?.[1]);
     expect(unreadBefore).toBeGreaterThan(0);
     await page.locator('li.unread[data-notification-id]').first().getByRole('button', { name: 'Mark read' }).click();
-    await expect.poll(async () => Number((await heading.innerText()).match(/\((\d+) unread\)/)?.[1]), { timeout: 15_000 }).toBe(unreadBefore - 1);
-  }, 30_000);
+    // The first press compiles the mark-read route in development mode: slow on a busy machine.
+    await expect.poll(async () => Number((await heading.innerText()).match(/\((\d+) unread\)/)?.[1]), { timeout: 45_000 }).toBe(unreadBefore - 1);
+  }, 60_000);
 
   it('tests a connection and refreshes it now from its row, and says when to retry past the limit', async () => {
     const row = page.locator('tr[data-integration-id]', { hasText: 'Google' }).first();
