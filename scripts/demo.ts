@@ -6,7 +6,7 @@ import { parseEnv } from '../lib/env';
 import { dataDir } from '../lib/data-dir';
 import { openDatabase, describeDatabase } from '../lib/db/open';
 import { migrate } from '../lib/db/migrate';
-import { loadKeyRing } from '../lib/crypto/load-key-ring';
+import { DEV_KEY_FILE, loadKeyRing } from '../lib/crypto/load-key-ring';
 import { loadProviderRegistry } from '../lib/providers/registry';
 import { seedDemo, demoProviderIds } from '../lib/demo/seed';
 import { startLocalOAuthProvider, type LocalOAuthProvider } from '../lib/demo/local-oauth-provider';
@@ -19,10 +19,13 @@ import { readCrons, startScheduler } from '../lib/demo/scheduler';
  *    live a few minutes, with rotating refresh tokens; its state persists in .data/.
  * 2. The data folder is migrated and seeded with connections holding real tokens from it
  *    (one whose grant is revoked), then closed: one PGlite folder, one process.
- * 3. The app runs in development mode, with the seeded providers pointed at the local server
- *    and the local sign-in on (TOKENWARDEN_LOCAL_AUTH=1, refused at start on a deployment).
+ * 3. The app runs in development mode (`next dev`), or with DEMO_SERVER=start on the
+ *    production server (`next start` of the last `next build`), with the seeded providers
+ *    pointed at the local server and the local sign-in on (TOKENWARDEN_LOCAL_AUTH=1, refused
+ *    at start on a deployment).
  * 4. A scheduler calls the cron routes of vercel.json as Vercel would; the 5-minute refresh
- *    runs every DEMO_TICK_SECONDS (default 30) so a visitor sees it work.
+ *    runs every DEMO_TICK_SECONDS (default 30) so a visitor sees it work, or, with 0, only
+ *    when someone asks (Refresh now, or the operator's Trigger refresh in /admin/operations).
  */
 
 const PORT = Number(process.env.PORT ?? 3000);
@@ -31,6 +34,8 @@ const HOST = process.env.DEMO_HOST ?? '127.0.0.1';
 const OAUTH_PORT = Number(process.env.DEMO_OAUTH_PORT ?? 3010);
 const TOKEN_TTL_SECONDS = Number(process.env.DEMO_TOKEN_TTL_SECONDS ?? 240);
 const TICK_SECONDS = Number(process.env.DEMO_TICK_SECONDS ?? 30);
+/** `dev` (the default, what a newcomer runs) or `start`: the production server of the last build. */
+const SERVER = process.env.DEMO_SERVER ?? 'dev';
 const DEMO_CLIENT = { clientId: 'tokenwarden-demo', auth: 'client_secret_basic' as const };
 const log = (line: string) => process.stderr.write(`[demo] ${line}\n`);
 /** The built-in catalog alone (no file, no credentials): what each demo provider asks for. */
@@ -91,7 +96,14 @@ function writeProvidersFile(dir: string, oauth: LocalOAuthProvider, clientSecret
 
 async function prepare(): Promise<{ env: Record<string, string>; oauth: LocalOAuthProvider }> {
   const base = parseEnv(process.env);
+  // Said by whoever starts it, NODE_ENV=production means "this is a deployment": no demo there.
+  // DEMO_SERVER=start sets it only for its own `next start` child (see appEnvironment).
   if (base.NODE_ENV === 'production') throw new Error('npm run demo is for development; unset NODE_ENV=production');
+  if (SERVER !== 'dev' && SERVER !== 'start') throw new Error(`DEMO_SERVER must be dev or start, not ${SERVER}`);
+  if (!Number.isFinite(TICK_SECONDS) || TICK_SECONDS < 0) throw new Error(`DEMO_TICK_SECONDS must be 0 (no automatic refresh) or a number of seconds`);
+  if (SERVER === 'start' && !existsSync(join('.next', 'BUILD_ID'))) {
+    throw new Error('DEMO_SERVER=start runs the last `next build`: run `npm run build` first');
+  }
   const dir = dataDir(base);
   const secrets = demoSecrets(dir);
   const appUrl = process.env.APP_URL ?? `http://localhost:${PORT}`;
@@ -140,7 +152,27 @@ async function prepare(): Promise<{ env: Record<string, string>; oauth: LocalOAu
   } finally {
     await db.close();
   }
-  return { env: childEnv, oauth };
+  return { env: SERVER === 'start' ? appEnvironment(childEnv, dir) : childEnv, oauth };
+}
+
+/**
+ * The environment of `next start`, which runs with NODE_ENV=production (it sets that itself;
+ * the demo says it explicitly). Production asks for TOKEN_ENCRYPTION_KEYS and never generates
+ * a key (lib/env.ts, lib/crypto/load-key-ring.ts), so the demo passes on the key its embedded
+ * database was sealed with: the one generated into the data folder above (or the caller's own
+ * TOKEN_ENCRYPTION_KEYS). Nothing is loosened for anyone else: the local sign-in and the dev
+ * mailbox do not read NODE_ENV at all, and keep refusing every deployment signal (VERCEL,
+ * VERCEL_ENV, SUPABASE_URL, a DATABASE_URL elsewhere; lib/local-auth.ts). Parsed here, so a
+ * refusal is said before the server starts.
+ */
+function appEnvironment(childEnv: Record<string, string>, dir: string): Record<string, string> {
+  const env = {
+    ...childEnv,
+    NODE_ENV: 'production',
+    TOKEN_ENCRYPTION_KEYS: childEnv.TOKEN_ENCRYPTION_KEYS ?? readFileSync(join(dir, DEV_KEY_FILE), 'utf8').trim(),
+  };
+  parseEnv(env);
+  return env;
 }
 
 function start(command: string, args: string[], env: Record<string, string>): ChildProcess {
@@ -149,13 +181,15 @@ function start(command: string, args: string[], env: Record<string, string>): Ch
 
 async function main(): Promise<void> {
   const { env, oauth } = await prepare();
-  const app = start(process.execPath, [join('node_modules', 'next', 'dist', 'bin', 'next'), 'dev', '--port', String(PORT), '--hostname', HOST], env);
-  log(`app: http://localhost:${PORT} (sign in as a demo user on the first page)`);
+  const app = start(process.execPath, [join('node_modules', 'next', 'dist', 'bin', 'next'), SERVER, '--port', String(PORT), '--hostname', HOST], env);
+  log(`app: http://localhost:${PORT} on next ${SERVER} (sign in as a demo user on the first page)`);
+  const refreshPath = '/api/cron/token-refresh';
+  if (TICK_SECONDS === 0) log(`${refreshPath}: not scheduled (DEMO_TICK_SECONDS=0): Refresh now, or Trigger refresh in /admin/operations`);
   const scheduler = startScheduler({
     appUrl: `http://${HOST}:${PORT}`,
     cronSecret: env.CRON_SECRET!,
-    crons: readCrons(),
-    fastPath: { path: '/api/cron/token-refresh', everySeconds: TICK_SECONDS },
+    crons: readCrons().filter((cron) => TICK_SECONDS > 0 || cron.path !== refreshPath),
+    ...(TICK_SECONDS > 0 ? { fastPath: { path: refreshPath, everySeconds: TICK_SECONDS } } : {}),
     log: (line) => log(`cron ${line}`),
   });
 

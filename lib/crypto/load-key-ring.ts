@@ -6,7 +6,8 @@ import { encryptionKeySchema } from '../env';
 import { KeyRing } from './key-ring';
 import { dataDir } from '../data-dir';
 
-const DEV_KEY_FILE = 'encryption-keys';
+/** The generated key's file in the data folder (the demo on `next start` passes it on as TOKEN_ENCRYPTION_KEYS). */
+export const DEV_KEY_FILE = 'encryption-keys';
 
 /**
  * The key ring from TOKEN_ENCRYPTION_KEYS. For the embedded database only (no DATABASE_URL,

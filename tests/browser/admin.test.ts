@@ -1,34 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { freePort, ROOT, spawnServer, type RunningServer } from '../support/next-server';
-import { chromiumAvailable, launchBrowser } from '../support/browser';
+import { startDemo, type DemoServer } from '../support/next-server';
+import { chromiumAvailable, docsScreenshot, launchBrowser } from '../support/browser';
 
 /** The operator console in a real browser against the demo (its OPERATOR_EMAILS is Dana): logs filtered, stats with the SVG, a member's 404. */
 describe.runIf(chromiumAvailable())('the operator console in Chromium', () => {
-  let server: RunningServer;
+  let server: DemoServer;
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    const port = await freePort();
-    server = await spawnServer(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/demo.ts'], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        PORT: String(port),
-        DEMO_OAUTH_PORT: String(await freePort()),
-        DEMO_TICK_SECONDS: '3',
-        TOKENWARDEN_DATA_DIR: mkdtempSync(join(tmpdir(), 'tw-browser-admin-')),
-      },
-      port,
-      timeoutMs: 120_000,
-    });
+    server = await startDemo({ dataDirPrefix: 'tw-browser-admin-' });
     browser = await launchBrowser();
     page = await browser.newPage();
-  }, 180_000);
+  }, 600_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -61,17 +46,17 @@ describe.runIf(chromiumAvailable())('the operator console in Chromium', () => {
     expect(text).toContain('auth_failure');
     expect(text).not.toContain('refreshed');
     expect(await page.locator('tbody a[href^="/integrations/"]').count()).toBeGreaterThan(0);
-    await page.screenshot({ path: join(ROOT, 'docs', 'screenshots', 'admin-logs.png'), fullPage: true });
+    await docsScreenshot(page, 'admin-logs');
   }, 90_000);
 
   it('shows the stats with the outcomes-per-hour SVG, and the providers', async () => {
     await page.goto(`${server.url}/admin/stats`);
     await expect.poll(() => page.locator('svg[data-chart="outcomes-per-hour"]').count()).toBe(1);
     expect(await page.locator('caption', { hasText: /^Last 24 hours$/ }).count()).toBe(1);
-    await page.screenshot({ path: join(ROOT, 'docs', 'screenshots', 'admin-stats.png'), fullPage: true });
+    await docsScreenshot(page, 'admin-stats');
     await page.goto(`${server.url}/admin/providers`);
     expect(await page.locator('body').innerText()).toContain('/api/connect/callback');
-    await page.screenshot({ path: join(ROOT, 'docs', 'screenshots', 'admin-providers.png'), fullPage: true });
+    await docsScreenshot(page, 'admin-providers');
   }, 60_000);
 
   it('answers 404 to a member on /admin', async () => {

@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { freePort, ROOT, spawnServer, type RunningServer } from '../support/next-server';
+import { startDemo, type DemoServer } from '../support/next-server';
 import { chromiumAvailable, launchBrowser } from '../support/browser';
 
 /**
@@ -13,7 +10,7 @@ import { chromiumAvailable, launchBrowser } from '../support/browser';
  * is connected from the dashboard's Connect section.
  */
 describe.runIf(chromiumAvailable())('connect and reconnect in Chromium', () => {
-  let server: RunningServer;
+  let server: DemoServer;
   let browser: Browser;
   let page: Page;
   /** The demo's APP_URL (http://localhost:PORT): its links and its OAuth callback are on this origin. */
@@ -21,26 +18,14 @@ describe.runIf(chromiumAvailable())('connect and reconnect in Chromium', () => {
   const cspViolations: string[] = [];
 
   beforeAll(async () => {
-    const port = await freePort();
-    server = await spawnServer(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/demo.ts'], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        PORT: String(port),
-        DEMO_OAUTH_PORT: String(await freePort()),
-        DEMO_TICK_SECONDS: '3',
-        TOKENWARDEN_DATA_DIR: mkdtempSync(join(tmpdir(), 'tw-connect-')),
-      },
-      port,
-      timeoutMs: 120_000,
-    });
-    app = `http://localhost:${port}`;
+    server = await startDemo({ dataDirPrefix: 'tw-connect-' });
+    app = server.app;
     browser = await launchBrowser();
     page = await browser.newPage();
     page.on('console', (message) => {
       if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
     });
-  }, 180_000);
+  }, 600_000);
 
   afterAll(async () => {
     await browser?.close();

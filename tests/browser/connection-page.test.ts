@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { freePort, ROOT, spawnServer, type RunningServer } from '../support/next-server';
-import { chromiumAvailable, launchBrowser } from '../support/browser';
+import { startDemo, type DemoServer } from '../support/next-server';
+import { chromiumAvailable, docsScreenshot, launchBrowser } from '../support/browser';
 
 /**
  * A connection's page (/integrations/{id}) in the demo, as Dana uses it: the ticking
@@ -13,28 +10,16 @@ import { chromiumAvailable, launchBrowser } from '../support/browser';
  * organization, gets 404.
  */
 describe.runIf(chromiumAvailable())("a connection's page in Chromium", () => {
-  let server: RunningServer;
+  let server: DemoServer;
   let browser: Browser;
   let page: Page;
   const ids = new Map<string, string>();
 
   beforeAll(async () => {
-    const port = await freePort();
-    server = await spawnServer(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/demo.ts'], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        PORT: String(port),
-        DEMO_OAUTH_PORT: String(await freePort()),
-        DEMO_TICK_SECONDS: '3',
-        TOKENWARDEN_DATA_DIR: mkdtempSync(join(tmpdir(), 'tw-connection-page-')),
-      },
-      port,
-      timeoutMs: 120_000,
-    });
+    server = await startDemo({ dataDirPrefix: 'tw-connection-page-' });
     browser = await launchBrowser();
     page = await browser.newPage({ locale: 'en-GB', timezoneId: 'Europe/London' });
-  }, 180_000);
+  }, 600_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -98,8 +83,7 @@ describe.runIf(chromiumAvailable())("a connection's page in Chromium", () => {
     expect(await page.locator('svg[data-refresh-chart]').count()).toBe(1);
     expect(await page.locator('svg[data-refresh-chart] g[data-outcome]').count()).toBeGreaterThanOrEqual(5);
     expect(await page.locator('svg[data-refresh-chart] desc').textContent()).toMatch(/\d+ attempts: /);
-    mkdirSync(join(ROOT, 'docs', 'screenshots'), { recursive: true });
-    await page.screenshot({ path: join(ROOT, 'docs', 'screenshots', 'connection-page.png'), fullPage: true });
+    await docsScreenshot(page, 'connection-page');
   }, 180_000);
 
   it("shows a dead connection's reason and Reconnect", async () => {

@@ -1,34 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { freePort, ROOT, spawnServer, type RunningServer } from '../support/next-server';
-import { chromiumAvailable, launchBrowser } from '../support/browser';
+import { startDemo, type DemoServer } from '../support/next-server';
+import { chromiumAvailable, docsScreenshot, launchBrowser } from '../support/browser';
 
 /** The list, the banners, the nav's unread count and the polling, in Chromium against the demo. */
 describe.runIf(chromiumAvailable())('the dashboard list in Chromium', () => {
-  let server: RunningServer;
+  let server: DemoServer;
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    const port = await freePort();
-    server = await spawnServer(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/demo.ts'], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        PORT: String(port),
-        DEMO_OAUTH_PORT: String(await freePort()),
-        DEMO_TICK_SECONDS: '3',
-        TOKENWARDEN_DATA_DIR: mkdtempSync(join(tmpdir(), 'tw-browser-list-')),
-      },
-      port,
-      timeoutMs: 120_000,
-    });
+    server = await startDemo({ dataDirPrefix: 'tw-browser-list-' });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  }, 180_000);
+  }, 600_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -64,7 +49,7 @@ describe.runIf(chromiumAvailable())('the dashboard list in Chromium', () => {
     await expect.poll(async () => Number(await notifications.getAttribute('data-unread')), { timeout: 20_000 }).toBeGreaterThan(0);
     const heading = Number((await page.locator('h2#notifications').innerText()).match(/\((\d+) unread\)/)?.[1]);
     expect(await notifications.locator('.count').innerText()).toBe(String(heading));
-    await page.screenshot({ path: join(ROOT, 'docs', 'screenshots', 'dashboard.png'), fullPage: true });
+    await docsScreenshot(page, 'dashboard');
   }, 120_000);
 
   it('filters by status and by provider', async () => {
@@ -105,21 +90,57 @@ describe.runIf(chromiumAvailable())('the dashboard list in Chromium', () => {
     const widths = await small.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
     expect(widths.scroll).toBeLessThanOrEqual(widths.client);
     expect(await small.locator('tr[data-integration-id]').count()).toBe(9);
-    await small.screenshot({ path: join(ROOT, 'docs', 'screenshots', 'dashboard-390.png'), fullPage: true });
+    await docsScreenshot(small, 'dashboard-390');
     await phone.close();
   }, 60_000);
 
-  it('reconnects from the banner at the provider sign-in page', async () => {
-    const { context, tab: fresh } = await newVisit();
-    await fresh.goto(`${server.url}/`);
-    const banner = fresh.locator('[data-banner$=":dead"]', { hasText: 'Xero connection lost' });
+  it('reconnects Xero from its banner, through the provider sign-in and consent, back to green', async () => {
+    // On the demo's APP_URL origin (localhost): the connect flow's state cookie and its
+    // callback live there, so the visit signs in there too, in a context of its own.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const tab = await context.newPage();
+    await tab.goto(`${server.app}/sign-in`);
+    await tab.getByRole('button', { name: /Continue as dana/ }).click();
+    await tab.waitForURL(`${server.app}/`);
+    const banner = tab.locator('[data-banner$=":dead"]', { hasText: 'Xero connection lost' });
     await banner.waitFor({ timeout: 10_000 });
+    const row = tab.locator('tr[data-integration-id]', { hasText: 'Xero' });
+    const id = await row.getAttribute('data-integration-id');
+    expect(await row.getAttribute('data-health')).toBe('red');
+
     await banner.getByRole('link', { name: /Reconnect now: Xero/ }).click();
-    const login = fresh.getByLabel('Login');
+    // The bundled OAuth server's sign-in page, prefilled with the connection's account (login_hint).
+    const login = tab.getByLabel('Login');
     await login.waitFor({ timeout: 30_000 });
     expect(await login.inputValue()).toBe('dana@demo.tokenwarden.dev/xero');
+    await tab.getByLabel('Password').fill('anything');
+    await tab.getByRole('button', { name: 'Sign in' }).click();
+    await tab.getByRole('button', { name: 'Allow' }).click();
+
+    // Back where the banner was, with the outcome said.
+    await tab.waitForURL(`${server.app}/?connect=restored&integration=${id}`, { timeout: 30_000 });
+    await expect.poll(() => tab.getByRole('status').filter({ hasText: 'Xero reconnected' }).innerText(), { timeout: 30_000 }).toMatch(
+      /^Xero reconnected: it works again\./,
+    );
+    expect(await banner.count()).toBe(0);
+    expect(await row.getAttribute('data-integration-id')).toBe(id); // restored in place, not a second Xero
+    expect(await row.getAttribute('data-health')).toBe('green');
+    expect(await row.innerText()).not.toMatch(/needs reauthorization|Needs reconnecting/);
+    // The restored notice is in the list, and the banner stays gone across a reload.
+    const restored = tab.locator('li[data-notification-id]', { hasText: 'Xero reconnected' });
+    await expect.poll(() => restored.count(), { timeout: 30_000 }).toBe(1);
+    expect(await restored.innerText()).toMatch(/Xero is connected again\./);
+    await tab.goto(`${server.app}/`);
+    await row.waitFor();
+    expect(await banner.count()).toBe(0);
+    expect(await row.getAttribute('data-health')).toBe('green');
+
+    // Its own page says so in words, not only in colour.
+    await tab.goto(`${server.app}/integrations/${id}`);
+    await expect.poll(() => tab.locator('[data-connection-status]').innerText(), { timeout: 30_000 }).toMatch(/Healthy/);
+    expect(await tab.locator('[data-connection-status]').innerText()).not.toMatch(/Needs reauthorization/);
     await context.close();
-  }, 60_000);
+  }, 120_000);
 
   it('stops polling while the tab is hidden and resumes when visible', async () => {
     const refreshes = () => page.evaluate(() => window.__tokenwardenRefreshes ?? 0);

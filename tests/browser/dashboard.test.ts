@@ -1,33 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { freePort, ROOT, spawnServer, type RunningServer } from '../support/next-server';
+import { startDemo, type DemoServer } from '../support/next-server';
 import { chromiumAvailable, launchBrowser } from '../support/browser';
 
-/** The demo as a person uses it, in a real browser: sign in, watch refreshes, read and dismiss a notification. */
+/**
+ * The demo as a person uses it, in a real browser: sign in, watch refreshes, read and dismiss a
+ * notification. On `next dev`, as `npm run demo` runs for a newcomer (with development's
+ * Content-Security-Policy); the other browser tests run the demo on `next start`.
+ */
 describe.runIf(chromiumAvailable())('the dashboard in Chromium', () => {
-  let server: RunningServer;
+  let server: DemoServer;
   let browser: Browser;
   let page: Page;
   const cspViolations: string[] = [];
   const documentPolicies: string[] = [];
 
   beforeAll(async () => {
-    const port = await freePort();
-    server = await spawnServer(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/demo.ts'], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        PORT: String(port),
-        DEMO_OAUTH_PORT: String(await freePort()),
-        DEMO_TICK_SECONDS: '3',
-        TOKENWARDEN_DATA_DIR: mkdtempSync(join(tmpdir(), 'tw-browser-')),
-      },
-      port,
-      timeoutMs: 120_000,
-    });
+    server = await startDemo({ dataDirPrefix: 'tw-browser-', server: 'dev' });
     browser = await launchBrowser();
     page = await browser.newPage();
     // Anything the Content-Security-Policy blocks is reported on the console.
@@ -37,7 +28,7 @@ describe.runIf(chromiumAvailable())('the dashboard in Chromium', () => {
     page.on('response', (response) => {
       if (response.request().resourceType() === 'document') documentPolicies.push(response.headers()['content-security-policy'] ?? '');
     });
-  }, 180_000);
+  }, 600_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -61,6 +52,9 @@ describe.runIf(chromiumAvailable())('the dashboard in Chromium', () => {
     const note = page.locator('li[data-notification-id]', { hasText: 'Xero disconnected' });
     await expect.poll(() => note.count(), { timeout: 20_000 }).toBeGreaterThan(0);
     expect(await note.first().innerText()).toMatch(/Your workflows are paused\. Reconnect now\./);
+    // `next dev` draws its indicator in a <nextjs-portal>: what docsScreenshot (tests/support/browser.ts)
+    // refuses, so the docs' screenshots are taken on `next start` by the other browser tests.
+    expect(await page.locator('nextjs-portal').count()).toBeGreaterThan(0);
     await page.screenshot({ path: join(tmpdir(), 'tokenwarden-dashboard.png'), fullPage: true });
   }, 90_000);
 
@@ -69,8 +63,9 @@ describe.runIf(chromiumAvailable())('the dashboard in Chromium', () => {
     const unreadBefore = Number((await heading.innerText()).match(/\((\d+) unread\)/)?.[1]);
     expect(unreadBefore).toBeGreaterThan(0);
     await page.locator('li.unread[data-notification-id]').first().getByRole('button', { name: 'Mark read' }).click();
-    await expect.poll(async () => Number((await heading.innerText()).match(/\((\d+) unread\)/)?.[1]), { timeout: 15_000 }).toBe(unreadBefore - 1);
-  }, 30_000);
+    // The first press compiles the mark-read route in development mode: slow on a busy machine.
+    await expect.poll(async () => Number((await heading.innerText()).match(/\((\d+) unread\)/)?.[1]), { timeout: 45_000 }).toBe(unreadBefore - 1);
+  }, 60_000);
 
   it('tests a connection and refreshes it now from its row, and says when to retry past the limit', async () => {
     const row = page.locator('tr[data-integration-id]', { hasText: 'Google' }).first();

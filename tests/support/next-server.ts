@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /**
@@ -121,4 +122,37 @@ export async function spawnServer(
 /** `next start` (production mode) of the current build. */
 export function startNext(env: Record<string, string | undefined>, port: number): Promise<RunningServer> {
   return spawnServer(process.execPath, [NEXT_BIN, 'start', '--port', String(port), '--hostname', '127.0.0.1'], { env, port });
+}
+
+export interface DemoServer extends RunningServer {
+  /** The demo's APP_URL (http://localhost:PORT): its links and its OAuth callback are on this origin. */
+  app: string;
+}
+
+/**
+ * `scripts/demo.ts` in a fresh data folder of its own, with its bundled OAuth server on a port
+ * of its own, so test files running side by side share nothing but the build. `start` (the
+ * default) runs the demo on `next start` of the shared build (DEMO_SERVER=start; built here
+ * first when the sources changed), as the issue's browser tests ask; `dev` is what
+ * `npm run demo` runs for a newcomer.
+ */
+export async function startDemo(options: { dataDirPrefix: string; server?: 'start' | 'dev'; tickSeconds?: number }): Promise<DemoServer> {
+  const server = options.server ?? 'start';
+  if (server === 'start') ensureBuild();
+  const port = await freePort();
+  const running = await spawnServer(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/demo.ts'], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PORT: String(port),
+      DEMO_OAUTH_PORT: String(await freePort()),
+      DEMO_TICK_SECONDS: String(options.tickSeconds ?? 3),
+      DEMO_SERVER: server,
+      TOKENWARDEN_DATA_DIR: mkdtempSync(join(tmpdir(), options.dataDirPrefix)),
+    },
+    port,
+    timeoutMs: 120_000,
+  });
+  if (running.child.exitCode !== null) throw new Error(`the demo exited with ${running.child.exitCode}:\n${running.output()}`);
+  return Object.assign(running, { app: `http://localhost:${port}` });
 }
