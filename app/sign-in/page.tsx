@@ -18,8 +18,8 @@ export default async function SignInPage() {
           {env.SUPABASE_URL
             ? 'This deployment signs users in with Supabase Auth: sign in to the app that uses it, then come back.'
             : 'No sign-in is configured: set SUPABASE_URL and SUPABASE_ANON_KEY to sign in with Supabase Auth.'}{' '}
-          Local sign-in is disabled in production and on deployments; on your own machine, with its own database,
-          TOKENWARDEN_LOCAL_AUTH=1 turns it on (npm run demo does).
+          Local sign-in is refused on deployments (VERCEL, VERCEL_ENV or SUPABASE_URL set, or a DATABASE_URL that is
+          not on this machine); on your own machine, with its own database, TOKENWARDEN_LOCAL_AUTH=1 turns it on (npm run demo does).
         </p>
       </div>
     );

@@ -121,7 +121,7 @@ describe('the production server (next build + next start)', () => {
   it('refuses the local demo sign-in in production', async () => {
     const page = await request(server.url).get('/sign-in');
     expect(page.status).toBe(200);
-    expect(page.text).toContain('Local sign-in is disabled in production');
+    expect(page.text).toContain('Local sign-in is refused on deployments');
     const response = await request(server.url)
       .post('/api/auth/local-sign-in')
       .set('Origin', server.url)

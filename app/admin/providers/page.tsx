@@ -2,6 +2,7 @@ import { getEnv } from '@/lib/env';
 import { getDb } from '@/lib/db';
 import { providerRecentHealth } from '@/lib/db/refresh-logs';
 import { getProviders } from '@/lib/runtime';
+import { redirectUri as connectRedirectUri } from '@/lib/connect/deps';
 import { AdminNav } from '../_components/admin-nav';
 import { requireOperator } from '../_components/require-operator';
 
@@ -13,7 +14,7 @@ export default async function AdminProvidersPage() {
   const now = new Date();
   const since = new Date(now.getTime() - 24 * 3_600_000);
   const health = new Map((await providerRecentHealth(await getDb(), since)).map((row) => [row.provider, row]));
-  const redirectUri = `${getEnv().APP_URL}/api/connect/callback`;
+  const redirectUri = connectRedirectUri(getEnv().APP_URL);
   return (
     <>
       <AdminNav current="/admin/providers" />
