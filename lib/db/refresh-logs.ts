@@ -69,7 +69,8 @@ export async function listRefreshLogs(
   if (filter.organizationId) where.push(`l.organization_id = ${param(filter.organizationId)}::uuid`);
   if (filter.from) where.push(`l.created_at >= ${param(filter.from.toISOString())}::timestamptz`);
   if (filter.to) where.push(`l.created_at < ${param(filter.to.toISOString())}::timestamptz`);
-  if (page.before) where.push(`(l.created_at, l.id) < (${param(page.before.createdAt)}::timestamptz, ${param(page.before.id)}::uuid)`);
+  // ::text first: a parameter typed timestamptz would pass through a JS Date and lose microseconds.
+  if (page.before) where.push(`(l.created_at, l.id) < (${param(page.before.createdAt)}::text::timestamptz, ${param(page.before.id)}::uuid)`);
   const rows = await db.query<RefreshLogRow & { cursor_at: string }>(
     `select l.id, l.integration_id, l.organization_id, i.account_label, l.provider, l.trigger, l.outcome,
             l.error_code, l.http_status, l.duration_ms, l.attempts, l.created_at,
