@@ -369,15 +369,6 @@ export async function findReconnectPageView(tx: Queryable, integrationId: string
   return row ?? null;
 }
 
-/**
- * Of the integrations the current user sees, the ids they may manage (reconnect, disconnect):
- * canManageIntegration for a whole dashboard in one query. Run it inside `asUser`.
- */
-export async function listManageableIntegrationIds(tx: Queryable): Promise<Set<string>> {
-  const rows = await tx.query<{ id: string }>(`select id from public.integrations where public.can_manage_integration(id)`);
-  return new Set(rows.map((row) => row.id));
-}
-
 // Refresh now, Test connection, fetchWithIntegration (lib/connect) --------------------------
 
 /** What the manual routes and fetchWithIntegration read of a connection: never a token. */
