@@ -5,12 +5,14 @@ import { getDb } from '@/lib/db';
 import { getEnv } from '@/lib/env';
 import { asUser } from '@/lib/db/user-context';
 import {
+  LIST_COUNT_CAP,
   listIntegrationsPage,
-  listManageableIntegrationIds,
-  listVisibleProviders,
-  refreshTokenPresence,
+  listMemberOrganizations,
   type IntegrationStatusFilter,
   type IntegrationSummary,
+  type ListCursor,
+  type ListRow,
+  type ListScope,
 } from '@/lib/db/integrations';
 import { healthOfRow, type Health } from '@/lib/owed/health';
 import { listManagedOrganizations } from '@/lib/db/organizations';
@@ -24,6 +26,7 @@ import { TestConnectionButton } from './_components/test-connection-button';
 import { ConnectOutcomeBanner, connectOutcomeFrom } from './_components/connect-outcome';
 import { connectHref, reconnectHref } from './_server/connect-links';
 import { listNotifications } from '@/lib/notify/notifications';
+import { decodeListCursor, encodeListCursor } from './_server/list-cursor';
 
 export const dynamic = 'force-dynamic';
 
@@ -40,7 +43,10 @@ const STATUS_FILTERS: { value: IntegrationStatusFilter; label: string }[] = [
 const listQuery = z.object({
   status: z.enum(['connected', 'retrying', 'needs_reauthorization', 'disconnected']).nullable().catch(null),
   provider: z.string().regex(/^[a-z0-9_-]{1,64}$/).nullable().catch(null),
-  page: z.coerce.number().int().min(1).max(100_000).catch(1),
+  // `all` (the default), `own`, or an organization's id; anything else is reported and read as `all`.
+  scope: z.union([z.enum(['all', 'own']), z.uuid()]).nullable(),
+  after: z.string().nullable(),
+  before: z.string().nullable(),
 });
 
 function one(value: string | string[] | undefined): string | null {
@@ -52,19 +58,41 @@ export default async function IntegrationsPage({ searchParams }: { searchParams:
   const user = await getCurrentUser();
   if (!user) redirect('/sign-in');
   const params = await searchParams;
-  const filter = listQuery.parse({ status: one(params.status), provider: one(params.provider), page: one(params.page) ?? 1 });
+  const parsed = listQuery.safeParse({ scope: one(params.scope), after: one(params.after), before: one(params.before) });
+  const filter = listQuery.pick({ status: true, provider: true }).parse({ status: one(params.status), provider: one(params.provider) });
+  const asked = parsed.success ? parsed.data : { scope: null, after: null, before: null };
+  // A cursor this page did not make (edited, truncated, from another version) falls back to the
+  // first page with a notice, rather than an error page: the filters in the link still apply.
+  const after = asked.after ? decodeListCursor(asked.after) : null;
+  const before = !after && asked.before ? decodeListCursor(asked.before) : null;
+  let notice: string | null = (asked.after && !after) || (asked.before && !asked.after && !before) ? 'That page link is not valid; showing the first page.' : null;
+  if (!parsed.success) notice = 'That list link is not valid; showing all your connections.';
   const db = await getDb();
-  const [listed, visibleProviders, inbox, manageable, organizations] = await asUser(db, user.id, async (tx) => [
-    await listIntegrationsPage(tx, { status: filter.status, provider: filter.provider, limit: PAGE_SIZE, offset: (filter.page - 1) * PAGE_SIZE }),
-    await listVisibleProviders(tx),
+  const memberOf = await asUser(db, user.id, (tx) => listMemberOrganizations(tx));
+  let scope: ListScope = { kind: 'all' };
+  if (asked.scope === 'own') scope = { kind: 'own' };
+  else if (asked.scope && asked.scope !== 'all') {
+    if (memberOf.some((organization) => organization.id === asked.scope)) scope = { kind: 'organization', organizationId: asked.scope };
+    else notice = 'You are not a member of that organization; showing all your connections.';
+  }
+  const [listed, inbox, organizations] = await asUser(db, user.id, async (tx) => [
+    await listIntegrationsPage(tx, {
+      scope,
+      status: filter.status,
+      provider: filter.provider,
+      limit: PAGE_SIZE,
+      // The order is one for every scope, so a cursor means the same in any of them.
+      after,
+      before,
+    }),
     await listNotifications(tx, { limit: 10, offset: 0, unreadOnly: false }),
-    await listManageableIntegrationIds(tx),
     await listManagedOrganizations(tx),
   ] as const);
   const integrations = listed.integrations;
-  // Ids read under RLS just above: the service read only says which hold a refresh token.
-  const withRefreshToken = await refreshTokenPresence(db, integrations.map((integration) => integration.id));
   const providers = getProviders();
+  // The provider filter offers every configured provider (and the one asked for): listing the
+  // providers of the rows one can see would read every visible row on every page view.
+  const filterProviders = [...new Set([...providers.ids(), ...(filter.provider ? [filter.provider] : [])])].sort();
   // Connect offers what can start the flow here: credentials configured and an authorization endpoint.
   const connectable = providers.list().filter((provider) => provider.credentials !== null && provider.authorizationUrl !== null);
   const outcome = connectOutcomeFrom(params);
@@ -72,18 +100,22 @@ export default async function IntegrationsPage({ searchParams }: { searchParams:
   const nameOf = (id: string) => providers.get(id)?.name ?? id;
   const now = new Date();
   const threshold = getEnv().REFRESH_THRESHOLD_MINUTES;
-  const healthOf = (integration: IntegrationSummary): Health =>
-    healthOfRow({ ...integration, has_refresh_token: withRefreshToken.has(integration.id) }, providers, now);
-  const pages = Math.max(1, Math.ceil(listed.total / PAGE_SIZE));
-  const pageHref = (page: number) => {
+  const healthOf = (integration: ListRow): Health => healthOfRow(integration, providers, now);
+  const scopeValue = scope.kind === 'organization' ? scope.organizationId : scope.kind;
+  const pageHref = (cursor: { after: ListCursor } | { before: ListCursor } | null) => {
     const query = new URLSearchParams();
+    if (scopeValue !== 'all') query.set('scope', scopeValue);
     if (filter.status) query.set('status', filter.status);
     if (filter.provider) query.set('provider', filter.provider);
-    if (page > 1) query.set('page', String(page));
+    if (cursor && 'after' in cursor) query.set('after', encodeListCursor(cursor.after));
+    if (cursor && 'before' in cursor) query.set('before', encodeListCursor(cursor.before));
     const search = query.toString();
     return search ? `/?${search}` : '/';
   };
-  const filtered = filter.status !== null || filter.provider !== null;
+  const filtered = filter.status !== null || filter.provider !== null || scope.kind !== 'all';
+  const totalWords = listed.total > LIST_COUNT_CAP ? `${LIST_COUNT_CAP.toLocaleString('en')}+` : listed.total.toLocaleString('en');
+  const scopeWords =
+    scope.kind === 'own' ? 'of your own' : scope.kind === 'organization' ? `in ${memberOf.find((o) => o.id === scope.organizationId)?.name ?? 'the organization'}` : null;
 
   return (
     <>
@@ -94,14 +126,32 @@ export default async function IntegrationsPage({ searchParams }: { searchParams:
         <div>
           <h1>Connections</h1>
           <p className="muted">
-            Signed in as {user.email}. {listed.total} connection{listed.total === 1 ? '' : 's'} {filtered ? 'match' : 'you can see'}.
+            Signed in as {user.email}. {totalWords} connection{listed.total === 1 ? '' : 's'}
+            {scopeWords ? ` ${scopeWords}` : ''} {filtered ? 'match' : 'you can see'}.
           </p>
+          {notice ? (
+            <p className="muted" role="status" data-list-notice>
+              {notice}
+            </p>
+          ) : null}
         </div>
         <form className="inline" method="post" action="/api/auth/sign-out">
           <button type="submit">Sign out</button>
         </form>
       </div>
       <form className="filters" method="get" action="/" aria-label="Filter connections">
+        <label>
+          Show
+          <select name="scope" defaultValue={scopeValue}>
+            <option value="all">All you can see</option>
+            <option value="own">Your own connections</option>
+            {memberOf.map((organization) => (
+              <option key={organization.id} value={organization.id}>
+                {organization.name}
+              </option>
+            ))}
+          </select>
+        </label>
         <label>
           Status
           <select name="status" defaultValue={filter.status ?? ''}>
@@ -117,7 +167,7 @@ export default async function IntegrationsPage({ searchParams }: { searchParams:
           Provider
           <select name="provider" defaultValue={filter.provider ?? ''}>
             <option value="">All</option>
-            {visibleProviders.map((provider) => (
+            {filterProviders.map((provider) => (
               <option key={provider} value={provider}>
                 {nameOf(provider)}
               </option>
@@ -174,7 +224,7 @@ export default async function IntegrationsPage({ searchParams }: { searchParams:
                 {integration.last_error_code ? <div className="muted">{integration.last_error_code}</div> : null}
               </td>
               <td className="row-actions">
-                {manageable.has(integration.id) ? (
+                {integration.can_manage ? (
                   <div className="actions">
                     {integration.status !== 'connected' ? (
                       <a
@@ -211,11 +261,23 @@ export default async function IntegrationsPage({ searchParams }: { searchParams:
         </tbody>
       </table>
       {integrations.length === 0 ? <p className="muted">{filtered ? 'No connections match these filters.' : 'No connections yet.'}</p> : null}
-      {pages > 1 ? (
+      {listed.previous || listed.next ? (
         <nav className="pagination" aria-label="Pages">
-          {filter.page > 1 ? <a href={pageHref(filter.page - 1)}>Previous</a> : <span />}
-          <span>{`Page ${filter.page} of ${pages}`}</span>
-          {filter.page < pages ? <a href={pageHref(filter.page + 1)}>Next</a> : <span />}
+          {listed.previous ? (
+            <span>
+              <a href={pageHref(null)}>First page</a> <a href={pageHref({ before: listed.previous })} rel="prev">Previous</a>
+            </span>
+          ) : (
+            <span />
+          )}
+          <span>{`Showing ${integrations.length} of ${totalWords}`}</span>
+          {listed.next ? (
+            <a href={pageHref({ after: listed.next })} rel="next">
+              Next
+            </a>
+          ) : (
+            <span />
+          )}
         </nav>
       ) : null}
 

@@ -6,7 +6,8 @@ export {};
  * BENCH_REFRESH_ROWS, BENCH_REFRESH_CONCURRENCY, BENCH_TOKEN_LATENCY_MS, BENCH_DB_POOL
  * (refresh-throughput), BENCH_ROUND_TRIP_ROWS, BENCH_CLAIM_SIZES, BENCH_CLAIM_RUNS,
  * BENCH_CLAIM_PLAN=1 (print the claim's plan), BENCH_IMPORT_ROWS, BENCH_RATE_LIMIT_DECISIONS,
- * BENCH_RATE_LIMIT_CONCURRENCY, BENCH_RATE_LIMIT_LATENCY_SAMPLES (rate-limit).
+ * BENCH_RATE_LIMIT_CONCURRENCY, BENCH_RATE_LIMIT_LATENCY_SAMPLES (rate-limit), BENCH_LIST_ROWS,
+ * BENCH_LIST_OTHER_ROWS, BENCH_LOG_ROWS, BENCH_LIST_RUNS (dashboard-list).
  */
 const benches: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   'refresh-throughput': () => import('./refresh-throughput'),
@@ -14,6 +15,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   'import-rate': () => import('./import-rate'),
   'round-trips-per-refresh': () => import('./round-trips-per-refresh'),
   'rate-limit': () => import('./rate-limit'),
+  'dashboard-list': () => import('./dashboard-list'),
 };
 
 const wanted = process.argv.slice(2);

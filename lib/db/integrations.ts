@@ -21,22 +21,6 @@ export interface IntegrationSummary {
   [key: string]: unknown;
 }
 
-/**
- * The integrations the current user may see. Run it inside `asUser`: the RLS policies
- * decide (own connections plus those of the user's organizations).
- */
-export function listVisibleIntegrations(tx: Queryable): Promise<IntegrationSummary[]> {
-  return tx.query<IntegrationSummary>(
-    `select i.id, i.organization_id, o.name as organization_name, i.user_id, i.provider,
-            i.account_label, i.status, i.expires_at, i.refresh_due_at, i.refresh_token_expires_at, i.last_refreshed_at,
-            i.consecutive_failures, i.consecutive_transient_failures, i.last_failure_at,
-            i.last_error_code, i.disconnect_reason
-     from public.integrations i
-     left join public.organizations o on o.id = i.organization_id
-     order by (i.status = 'connected'), i.expires_at nulls last, i.provider, i.id`,
-  );
-}
-
 /** Who hears about an integration (public.integration_recipients): looked up only when something is owed. */
 export async function loadRecipients(db: Queryable, integrationId: string): Promise<{ user_id: string; email: string }[]> {
   const [row] = await db.query<{ recipients: { user_id: string; email: string }[] }>(`select public.integration_recipients($1) as recipients`, [integrationId]);
@@ -385,15 +369,6 @@ export async function findReconnectPageView(tx: Queryable, integrationId: string
   return row ?? null;
 }
 
-/**
- * Of the integrations the current user sees, the ids they may manage (reconnect, disconnect):
- * canManageIntegration for a whole dashboard in one query. Run it inside `asUser`.
- */
-export async function listManageableIntegrationIds(tx: Queryable): Promise<Set<string>> {
-  const rows = await tx.query<{ id: string }>(`select id from public.integrations where public.can_manage_integration(id)`);
-  return new Set(rows.map((row) => row.id));
-}
-
 // Refresh now, Test connection, fetchWithIntegration (lib/connect) --------------------------
 
 /** What the manual routes and fetchWithIntegration read of a connection: never a token. */
@@ -422,7 +397,8 @@ export async function findConnectionState(db: Queryable, integrationId: string):
 
 /**
  * What the connection's page (/integrations/{id}) shows of one integration: never a token,
- * only whether a refresh token is held. Run it inside `asUser`: RLS hides other people's, so
+ * only whether a refresh token is held (public.integration_has_refresh_token, answered in the
+ * database for a connection the viewer may see). Run it inside `asUser`: RLS hides other people's, so
  * null means "not yours or gone" (404). `can_manage`: public.can_manage_integration.
  */
 export interface ConnectionPageView extends IntegrationSummary {
@@ -430,6 +406,8 @@ export interface ConnectionPageView extends IntegrationSummary {
   connected_at: Date | null;
   last_error: string | null;
   can_manage: boolean;
+  /** public.integration_has_refresh_token: whether anything can renew it (a boolean, never the token). */
+  has_refresh_token: boolean;
 }
 
 export async function findConnectionPageView(tx: Queryable, integrationId: string): Promise<ConnectionPageView | null> {
@@ -438,7 +416,8 @@ export async function findConnectionPageView(tx: Queryable, integrationId: strin
             i.provider_account_id, i.status, i.expires_at, i.refresh_due_at, i.refresh_token_expires_at,
             i.last_refreshed_at, i.consecutive_failures, i.consecutive_transient_failures, i.last_failure_at,
             i.last_error_code, i.last_error, i.disconnect_reason, i.connected_at,
-            public.can_manage_integration(i.id) as can_manage
+            public.can_manage_integration(i.id) as can_manage,
+            public.integration_has_refresh_token(i.id) as has_refresh_token
      from public.integrations i
      left join public.organizations o on o.id = i.organization_id
      where i.id = $1
@@ -446,20 +425,6 @@ export async function findConnectionPageView(tx: Queryable, integrationId: strin
     [integrationId],
   );
   return row ?? null;
-}
-
-/**
- * Whether the connection holds a refresh token. The token columns are granted to no user
- * role, so this runs on the service connection: call it only for an id that
- * findConnectionPageView already found inside `asUser` (the viewer may see it). A boolean,
- * never the token.
- */
-export async function hasRefreshToken(db: Queryable, integrationId: string): Promise<boolean> {
-  const [row] = await db.query<{ present: boolean }>(
-    `select refresh_token_encrypted is not null as present from public.integrations where id = $1 limit 1`,
-    [integrationId],
-  );
-  return row?.present === true;
 }
 
 /** One refresh attempt as the connection's page lists it. */
@@ -490,67 +455,236 @@ export type IntegrationStatusFilter = 'connected' | 'retrying' | 'needs_reauthor
 
 /**
  * Trouble first: needs reauthorization, then retrying, then healthy, then disconnected; within
- * a rank the soonest expiry first. Postgres sorts the rows RLS lets through (the user's own via
- * integrations_user_idx, their organizations' via integrations_organization_idx) with a top-N
- * heapsort bounded by the LIMIT, so a page of an organization with 10,000 connections is one
- * scan of those rows and no full sort.
+ * a rank the soonest expiry first (none last), then provider and id. These two expressions are
+ * spelled exactly as in the indexes integrations_org_list_idx and integrations_user_list_idx
+ * (migration 20261203090000_dashboard_scale.sql): the planner matches an expression index by
+ * its expression, and then a page is an index range scan that stops after the page.
  */
-const TROUBLE_RANK = `case when i.status = 'needs_reauthorization' then 0
-            when i.status = 'connected' and (i.consecutive_failures > 0 or i.consecutive_transient_failures > 0) then 1
-            when i.status = 'connected' then 2 else 3 end`;
-
-const STATUS_FILTER = `($1::text is null
-        or ($1 = 'retrying' and i.status = 'connected' and (i.consecutive_failures > 0 or i.consecutive_transient_failures > 0))
-        or ($1 = 'connected' and i.status = 'connected')
-        or ($1 <> 'retrying' and $1 <> 'connected' and i.status = $1))
-       and ($2::text is null or i.provider = $2)`;
+const TROUBLE_RANK = `(case when i.status = 'needs_reauthorization' then 0
+        when i.status = 'connected' and (i.consecutive_failures > 0 or i.consecutive_transient_failures > 0) then 1
+        when i.status = 'connected' then 2 else 3 end)`;
+// Not coalesce(): the planner counts COALESCE as possibly leaky, and under RLS a leaky condition
+// cannot be an index condition (the keyset's row comparison would filter every earlier row).
+const SORT_EXPIRES = `(case when i.expires_at is null then 'infinity'::timestamptz else i.expires_at end)`;
+const SORT_KEY = `${TROUBLE_RANK}, ${SORT_EXPIRES}, i.provider, i.id`;
 
 /**
- * One page of the integrations the current user may see, filtered by status (`retrying`:
- * connected with failures) and provider, trouble first, and how many match in all. Run it
- * inside `asUser`: RLS decides which rows.
+ * A status filter as a condition on the rank (the index's second column), so that it narrows
+ * the range walked instead of filtering rows out of it. Exactly the statuses: rank 0 is
+ * needs_reauthorization, 1 connected with failures ("retrying"), 2 connected without, 3
+ * disconnected (the only other status the check constraint allows).
+ */
+const RANK_OF_STATUS: Record<IntegrationStatusFilter, string> = {
+  needs_reauthorization: `${TROUBLE_RANK} = 0`,
+  retrying: `${TROUBLE_RANK} = 1`,
+  connected: `${TROUBLE_RANK} between 1 and 2`,
+  disconnected: `${TROUBLE_RANK} = 3`,
+};
+
+/** Which connections the list shows, RLS deciding within it. */
+export type ListScope =
+  /** Everything the user may see: their own, and their organizations'. */
+  | { kind: 'all' }
+  /** Connections the user made, whichever organization they belong to. */
+  | { kind: 'own' }
+  /** One organization's connections (the user must be a member: RLS shows nothing otherwise). */
+  | { kind: 'organization'; organizationId: string };
+
+/**
+ * A position in the list's order: the sort key of a row (rank, expiry or 'infinity' as
+ * PostgreSQL prints it, provider, id). The expiry is kept as PostgreSQL's text, not a JS Date,
+ * so microseconds survive the round trip and ties are never skipped or repeated.
+ */
+export interface ListCursor {
+  rank: number;
+  expires: string;
+  provider: string;
+  id: string;
+}
+
+export interface ListRow extends IntegrationSummary {
+  has_refresh_token: boolean;
+  can_manage: boolean;
+  sort_rank: number;
+  sort_expires: string;
+}
+
+/** A visible total is counted only this far: the page says "10,000+" beyond it, and no page counts every row. */
+export const LIST_COUNT_CAP = 10_000;
+
+const LIST_COLUMNS = `i.id, i.organization_id, i.user_id, i.provider,
+            i.account_label, i.status, i.expires_at, i.refresh_due_at, i.refresh_token_expires_at, i.last_refreshed_at,
+            i.consecutive_failures, i.consecutive_transient_failures, i.last_failure_at,
+            i.last_error_code, i.disconnect_reason,
+            ${TROUBLE_RANK} as sort_rank, ${SORT_EXPIRES}::text as sort_expires`;
+
+/** At most this many organizations are merged into the "all" scope (each adds one bounded index walk). */
+const MAX_SCOPE_ORGANIZATIONS = 200;
+
+interface Sql {
+  text: string;
+  params: unknown[];
+}
+
+/** Builds a parameterised statement piece by piece; `param` adds a value and answers its `$n`. */
+class Statement {
+  readonly params: unknown[] = [];
+  param(value: unknown): string {
+    this.params.push(value);
+    return `$${this.params.length}`;
+  }
+}
+
+function pageBranch(
+  q: Statement,
+  input: { status: IntegrationStatusFilter | null; provider: string | null; cursor: ListCursor | null; direction: 'after' | 'before'; take: number },
+  scopeCondition: string,
+): string {
+  const where = [scopeCondition];
+  if (input.status) where.push(RANK_OF_STATUS[input.status]);
+  if (input.provider) where.push(`i.provider = ${q.param(input.provider)}`);
+  if (input.cursor) {
+    const c = input.cursor;
+    // A row comparison in the index's column order: btree uses it as the start of the range.
+    where.push(
+      `(${SORT_KEY}) ${input.direction === 'after' ? '>' : '<'} (${q.param(c.rank)}::int, ${q.param(c.expires)}::text::timestamptz, ${q.param(c.provider)}::text, ${q.param(c.id)}::uuid)`,
+    );
+  }
+  const dir = input.direction === 'after' ? 'asc' : 'desc';
+  return `select ${LIST_COLUMNS} from public.integrations i
+     where ${where.join('\n       and ')}
+     order by ${TROUBLE_RANK} ${dir}, ${SORT_EXPIRES} ${dir}, i.provider ${dir}, i.id ${dir}
+     limit ${q.param(input.take)}`;
+}
+
+/**
+ * The page statement for a scope. One organization, or the user's own: one index walk
+ * (integrations_org_list_idx, integrations_user_list_idx). All: the user's own walk merged with
+ * one walk per organization they belong to (rows of theirs in an organization come from the own
+ * walk only, so none twice), each stopping after `take` rows; at most (organizations + 1) × take
+ * rows are sorted, however many connections there are.
+ */
+function pageStatement(
+  scope: ListScope,
+  input: { status: IntegrationStatusFilter | null; provider: string | null; cursor: ListCursor | null; direction: 'after' | 'before'; take: number },
+): Sql {
+  const q = new Statement();
+  const dir = input.direction === 'after' ? 'asc' : 'desc';
+  const outerOrder = `order by p.sort_rank ${dir}, p.sort_expires::timestamptz ${dir}, p.provider ${dir}, p.id ${dir}`;
+  const named = (inner: string) =>
+    `select p.*, o.name as organization_name,
+            public.integration_has_refresh_token(p.id) as has_refresh_token,
+            public.can_manage_integration(p.id) as can_manage
+     from (${inner}) p
+     left join public.organizations o on o.id = p.organization_id
+     ${outerOrder}`;
+  if (scope.kind === 'organization') {
+    const inner = pageBranch(q, input, `i.organization_id = ${q.param(scope.organizationId)}::uuid`);
+    return { text: named(inner), params: q.params };
+  }
+  const own = pageBranch(q, input, `i.user_id = (select auth.uid())`);
+  if (scope.kind === 'own') return { text: named(own), params: q.params };
+  const orgs = `select m.organization_id from public.organization_members m
+                where m.user_id = (select auth.uid()) order by m.organization_id limit ${MAX_SCOPE_ORGANIZATIONS}`;
+  const perOrg = pageBranch(q, input, `i.organization_id = m.organization_id and i.user_id <> (select auth.uid())`);
+  const merged = `select u.* from (
+       (${own})
+       union all
+       (select x.* from (${orgs}) m cross join lateral (${perOrg}) x)
+     ) u
+     order by u.sort_rank ${dir}, u.sort_expires::timestamptz ${dir}, u.provider ${dir}, u.id ${dir}
+     limit ${q.param(input.take)}`;
+  return { text: named(merged), params: q.params };
+}
+
+/** The capped count of a scope with its filters (RLS decides within it). */
+function countStatement(scope: ListScope, input: { status: IntegrationStatusFilter | null; provider: string | null }): Sql {
+  const q = new Statement();
+  const where: string[] = [];
+  if (scope.kind === 'organization') where.push(`i.organization_id = ${q.param(scope.organizationId)}::uuid`);
+  if (scope.kind === 'own') where.push(`i.user_id = (select auth.uid())`);
+  if (input.status) where.push(RANK_OF_STATUS[input.status]);
+  if (input.provider) where.push(`i.provider = ${q.param(input.provider)}`);
+  return {
+    text: `select count(*)::int as n from (
+             select 1 from public.integrations i ${where.length ? `where ${where.join(' and ')}` : ''} limit ${q.param(LIST_COUNT_CAP + 1)}
+           ) capped`,
+    params: q.params,
+  };
+}
+
+export interface IntegrationsPage {
+  integrations: ListRow[];
+  /** The cursor of the page after this one, null on the last page. */
+  next: ListCursor | null;
+  /** The cursor of the page before this one, null on the first page. */
+  previous: ListCursor | null;
+  /** Matching connections, counted up to LIST_COUNT_CAP + 1 (more than the cap: show "10,000+"). */
+  total: number;
+}
+
+const cursorOf = (row: ListRow): ListCursor => ({ rank: row.sort_rank, expires: row.sort_expires, provider: row.provider, id: row.id });
+
+/**
+ * One page of the integrations the current user may see in `scope`, filtered by status
+ * (`retrying`: connected with failures) and provider, trouble first, keyset-paginated: `after`
+ * a cursor (Next) or `before` one (Previous), the first page with neither. Each row says
+ * whether it holds a refresh token (public.integration_has_refresh_token) and whether the user
+ * may manage it (public.can_manage_integration), asked for the page's rows only. Run it inside
+ * `asUser`: RLS decides which rows.
  */
 export async function listIntegrationsPage(
   tx: Queryable,
-  input: { status: IntegrationStatusFilter | null; provider: string | null; limit: number; offset: number },
-): Promise<{ integrations: IntegrationSummary[]; total: number }> {
-  const integrations = await tx.query<IntegrationSummary>(
-    `select i.id, i.organization_id, o.name as organization_name, i.user_id, i.provider,
-            i.account_label, i.status, i.expires_at, i.refresh_due_at, i.refresh_token_expires_at, i.last_refreshed_at,
-            i.consecutive_failures, i.consecutive_transient_failures, i.last_failure_at,
-            i.last_error_code, i.disconnect_reason
-     from public.integrations i
-     left join public.organizations o on o.id = i.organization_id
-     where ${STATUS_FILTER}
-     order by ${TROUBLE_RANK}, i.expires_at nulls last, i.provider, i.id
-     limit $3 offset $4`,
-    [input.status, input.provider, input.limit, input.offset],
-  );
-  const [count] = await tx.query<{ n: number }>(
-    `select count(*)::int as n from public.integrations i where ${STATUS_FILTER}`,
-    [input.status, input.provider],
-  );
-  return { integrations, total: count?.n ?? 0 };
+  input: {
+    scope: ListScope;
+    status: IntegrationStatusFilter | null;
+    provider: string | null;
+    limit: number;
+    after?: ListCursor | null;
+    before?: ListCursor | null;
+  },
+): Promise<IntegrationsPage> {
+  const limit = Math.max(1, Math.min(200, Math.floor(input.limit)));
+  const filters = { status: input.status, provider: input.provider };
+  const read = async (cursor: ListCursor | null, direction: 'after' | 'before') => {
+    const statement = pageStatement(input.scope, { ...filters, cursor, direction, take: limit + 1 });
+    return tx.query<ListRow>(statement.text, statement.params);
+  };
+  let integrations: ListRow[];
+  let next: ListCursor | null;
+  let previous: ListCursor | null;
+  if (input.before) {
+    const rows = await read(input.before, 'before');
+    if (rows.length > limit) {
+      integrations = rows.slice(0, limit).reverse();
+      previous = cursorOf(integrations[0]!);
+      next = cursorOf(integrations[integrations.length - 1]!);
+    } else {
+      // Fewer than a page before the cursor: that is the first page, shown full.
+      const first = await read(null, 'after');
+      integrations = first.slice(0, limit);
+      previous = null;
+      next = first.length > limit ? cursorOf(integrations[integrations.length - 1]!) : null;
+    }
+  } else {
+    const rows = await read(input.after ?? null, 'after');
+    integrations = rows.slice(0, limit);
+    next = rows.length > limit ? cursorOf(integrations[integrations.length - 1]!) : null;
+    // A page after a cursor has rows before it (those the cursor was taken from).
+    previous = input.after && integrations.length > 0 ? cursorOf(integrations[0]!) : null;
+  }
+  const count = countStatement(input.scope, filters);
+  const [counted] = await tx.query<{ n: number }>(count.text, count.params);
+  return { integrations, next, previous, total: counted?.n ?? 0 };
 }
 
-/** The providers of the integrations the user may see, for the list's filter (run inside `asUser`). */
-export async function listVisibleProviders(tx: Queryable): Promise<string[]> {
-  const rows = await tx.query<{ provider: string }>(`select distinct provider from public.integrations order by provider limit 200`);
-  return rows.map((row) => row.provider);
-}
-
-/**
- * Which of these integrations hold a refresh token (the health rule asks whether anything can
- * renew them). The column is not granted to users, so this runs on the service connection,
- * only with ids the caller has just read inside `asUser`; it returns a boolean, never a token.
- */
-export async function refreshTokenPresence(db: Queryable, ids: string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const rows = await db.query<{ id: string }>(
-    `select id from public.integrations where id = any($1::uuid[]) and refresh_token_encrypted is not null limit $2`,
-    [ids, ids.length],
+/** The organizations the current user belongs to, by name: the list's scope choices (run inside `asUser`). */
+export function listMemberOrganizations(tx: Queryable): Promise<{ id: string; name: string; [key: string]: unknown }[]> {
+  return tx.query(
+    `select o.id, o.name from public.organizations o
+     where o.id in (select m.organization_id from public.organization_members m where m.user_id = (select auth.uid()))
+     order by o.name, o.id limit ${MAX_SCOPE_ORGANIZATIONS}`,
   );
-  return new Set(rows.map((row) => row.id));
 }
 
 /** What a banner needs of a dead or retrying connection. */

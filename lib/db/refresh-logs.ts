@@ -3,7 +3,7 @@ import type { Queryable } from './client';
 /**
  * token_refresh_logs for the operator console (service connection: operators see every
  * organization's rows). Never a token column: this table holds none, and the join to
- * integrations reads only its organization and account label.
+ * integrations reads only the account label.
  */
 
 export const REFRESH_OUTCOMES = ['refreshed', 'skipped', 'transient_failure', 'auth_failure', 'config_failure'] as const;
@@ -41,10 +41,15 @@ export interface RefreshLogRow {
 }
 
 /**
- * One page of logs, newest first, keyset-paginated on (created_at, id). Which index serves it:
- * a provider filter token_refresh_logs_provider_idx (provider, created_at desc); otherwise
- * token_refresh_logs_created_idx (created_at) walked backwards; an organization filter joins
- * integrations by its primary key and filters rows (no index on the log leads with it).
+ * One page of logs, newest first, keyset-paginated on (created_at, id). Only the filters given
+ * become conditions, so the planner sees which index leads: an organization
+ * token_refresh_logs_organization_idx (organization_id, created_at desc, id desc; the column is
+ * set by a trigger from the integration, migration 20261203090000_dashboard_scale.sql), an
+ * outcome token_refresh_logs_outcome_idx (outcome, created_at desc, id desc), a provider
+ * token_refresh_logs_provider_idx (provider, created_at desc) or, with an outcome too,
+ * token_refresh_logs_provider_outcome_idx; otherwise token_refresh_logs_created_idx walked
+ * backwards. Each walk stops after the page; integrations is read by primary key for the page's
+ * rows only (the account label).
  */
 export async function listRefreshLogs(
   db: Queryable,
@@ -52,36 +57,43 @@ export async function listRefreshLogs(
   page: { limit: number; before?: RefreshLogCursor | null },
 ): Promise<{ rows: RefreshLogRow[]; next: RefreshLogCursor | null }> {
   const limit = Math.min(Math.max(page.limit, 1), 200);
-  const rows = await db.query<RefreshLogRow>(
-    `select l.id, l.integration_id, i.organization_id, i.account_label, l.provider, l.trigger, l.outcome,
-            l.error_code, l.http_status, l.duration_ms, l.attempts, l.created_at
-     from public.token_refresh_logs l
+  const params: unknown[] = [];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const where: string[] = [];
+  if (filter.provider) where.push(`l.provider = ${param(filter.provider)}`);
+  if (filter.outcome) where.push(`l.outcome = ${param(filter.outcome)}`);
+  if (filter.trigger) where.push(`l.trigger = ${param(filter.trigger)}`);
+  if (filter.organizationId) where.push(`l.organization_id = ${param(filter.organizationId)}::uuid`);
+  if (filter.from) where.push(`l.created_at >= ${param(filter.from.toISOString())}::timestamptz`);
+  if (filter.to) where.push(`l.created_at < ${param(filter.to.toISOString())}::timestamptz`);
+  // ::text first: a parameter typed timestamptz would pass through a JS Date and lose microseconds.
+  if (page.before) where.push(`(l.created_at, l.id) < (${param(page.before.createdAt)}::text::timestamptz, ${param(page.before.id)}::uuid)`);
+  const rows = await db.query<RefreshLogRow & { cursor_at: string }>(
+    `select l.id, l.integration_id, l.organization_id, i.account_label, l.provider, l.trigger, l.outcome,
+            l.error_code, l.http_status, l.duration_ms, l.attempts, l.created_at,
+            to_char(l.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at
+     from (
+       select l.* from public.token_refresh_logs l
+       ${where.length ? `where ${where.join(' and ')}` : ''}
+       order by l.created_at desc, l.id desc
+       limit ${param(limit + 1)}
+     ) l
      left join public.integrations i on i.id = l.integration_id
-     where ($1::text is null or l.provider = $1)
-       and ($2::text is null or l.outcome = $2)
-       and ($3::text is null or l.trigger = $3)
-       and ($4::uuid is null or i.organization_id = $4)
-       and ($5::timestamptz is null or l.created_at >= $5)
-       and ($6::timestamptz is null or l.created_at < $6)
-       and ($7::timestamptz is null or (l.created_at, l.id) < ($7::timestamptz, $8::uuid))
-     order by l.created_at desc, l.id desc
-     limit $9`,
-    [
-      filter.provider ?? null,
-      filter.outcome ?? null,
-      filter.trigger ?? null,
-      filter.organizationId ?? null,
-      filter.from?.toISOString() ?? null,
-      filter.to?.toISOString() ?? null,
-      page.before?.createdAt ?? null,
-      page.before?.id ?? null,
-      limit + 1,
-    ],
+     order by l.created_at desc, l.id desc`,
+    params,
   );
   const more = rows.length > limit;
   const shown = more ? rows.slice(0, limit) : rows;
   const last = shown.at(-1);
-  return { rows: shown, next: more && last ? { createdAt: last.created_at.toISOString(), id: last.id } : null };
+  // The cursor keeps PostgreSQL's microseconds (a JS Date has milliseconds): rows that differ
+  // below a millisecond are neither skipped nor shown twice.
+  return {
+    rows: shown.map(({ cursor_at: _cursor, ...row }) => row),
+    next: more && last ? { createdAt: last.cursor_at, id: last.id } : null,
+  };
 }
 
 export interface ProviderRecentHealth {

@@ -65,6 +65,17 @@ describe.runIf(chromiumAvailable())('the dashboard list in Chromium', () => {
     for (const text of await rows.allInnerTexts()) expect(text).toMatch(/^Google/);
     await page.goto(`${server.url}/`);
     expect(await rows.count()).toBe(9);
+    // Nine fit on one page: no page links. A cursor the page did not make shows the first page, saying so.
+    expect(await page.getByRole('navigation', { name: 'Pages' }).count()).toBe(0);
+    await page.goto(`${server.url}/?after=not-a-cursor`);
+    await page.locator('[data-list-notice]', { hasText: 'That page link is not valid; showing the first page.' }).waitFor();
+    expect(await rows.count()).toBe(9);
+    // The scope choice is in the form, reachable by its label.
+    await page.getByLabel('Show').selectOption('own');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/scope=own/);
+    expect(await rows.count()).toBeGreaterThan(0);
+    await page.goto(`${server.url}/`);
   }, 60_000);
 
   it('dismisses a banner for the visit', async () => {

@@ -19,9 +19,19 @@ const engines = ['postgres', 'pglite'] as const;
 
 /**
  * The membership checks RLS policies and the "who may manage this connection" question
- * (lib/db/integrations.ts canManageIntegration) call: `authenticated` must be able to run them.
+ * (lib/db/integrations.ts canManageIntegration) call, the caller's organizations the
+ * integrations policy reads once per statement, and "has a refresh token" for a connection the
+ * caller may see (migration 20261203090000_dashboard_scale.sql): `authenticated` must be able
+ * to run them.
  */
-const POLICY_HELPERS = ['can_manage_integration', 'can_manage_org_integrations', 'is_org_admin', 'is_org_member'];
+const POLICY_HELPERS = [
+  'can_manage_integration',
+  'can_manage_org_integrations',
+  'current_user_organization_ids',
+  'integration_has_refresh_token',
+  'is_org_admin',
+  'is_org_member',
+];
 
 /**
  * Tables a signed-in user may insert into, RLS deciding which rows: their own notification

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { asUser } from '../../lib/db/user-context';
-import { findConnectionPageView, hasRefreshToken, listRecentRefreshAttempts } from '../../lib/db/integrations';
+import { findConnectionPageView, listRecentRefreshAttempts } from '../../lib/db/integrations';
 import { insertIntegration, insertOrganization, insertUser, testKeyRing } from '../support/fixtures';
 
 /**
@@ -47,7 +47,7 @@ describe('connection page reads', () => {
     expect(attempts).toHaveLength(50);
     expect(attempts[0]!.duration_ms).toBe(60);
     expect(attempts[49]!.duration_ms).toBe(11);
-    expect(await hasRefreshToken(t.db, integration)).toBe(true);
+    expect(row?.has_refresh_token).toBe(true);
   });
 
   it('shows a member who may not manage it the row read-only', async () => {
@@ -56,6 +56,7 @@ describe('connection page reads', () => {
       attempts: await listRecentRefreshAttempts(tx, integration, 50),
     }));
     expect(row?.can_manage).toBe(false);
+    expect(row?.has_refresh_token).toBe(true);
     expect(attempts).toHaveLength(50);
   });
 
@@ -66,5 +67,10 @@ describe('connection page reads', () => {
     }));
     expect(row).toBeNull();
     expect(attempts).toHaveLength(0);
+    // Nor, asked directly, whether it holds a refresh token.
+    const [presence] = await asUser(t.db, stranger, (tx) =>
+      tx.query<{ present: boolean }>(`select public.integration_has_refresh_token($1) as present`, [integration]),
+    );
+    expect(presence?.present).toBe(false);
   });
 });

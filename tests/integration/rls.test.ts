@@ -99,6 +99,46 @@ describe.each(engines)('row-level security on %s', (engine) => {
     expect(rows).toEqual([]);
   });
 
+  it('follows membership as it is when the statement runs (the policy reads the caller\'s organizations once per statement)', async ({ skip }) => {
+    await ready(skip);
+    const [{ org } = { org: '' }] = await t.db.query<{ org: string }>(`select organization_id as org from public.integrations where id = $1`, [orgIntegration]);
+    const bobSees = () => asUser(t.db, bob, (tx) => tx.query<{ id: string }>(`select id from public.integrations where id = $1`, [orgIntegration]));
+    await t.db.query(`delete from public.organization_members where organization_id = $1 and user_id = $2`, [org, bob]);
+    try {
+      expect(await bobSees()).toEqual([]);
+    } finally {
+      await t.db.query(`insert into public.organization_members (organization_id, user_id, role) values ($1, $2, 'member')`, [org, bob]);
+    }
+    expect(await bobSees()).toEqual([{ id: orgIntegration }]);
+  });
+
+  it('answers "has a refresh token" only about connections the caller can see, and never with the token', async ({ skip }) => {
+    await ready(skip);
+    const ring = testKeyRing();
+    const noRefresh = await insertIntegration(t.db, ring, { userId: bob, provider: 'slack', refreshToken: null });
+    const presence = (user: string, id: string) =>
+      asUser(t.db, user, async (tx) => {
+        const [row] = await tx.query<{ present: unknown }>(`select public.integration_has_refresh_token($1) as present`, [id]);
+        return row?.present;
+      });
+    // Visible: the truth (own, and an organization's for its members).
+    expect(await presence(alice, aliceIntegration)).toBe(true);
+    expect(await presence(bob, orgIntegration)).toBe(true);
+    expect(await presence(carol, orgIntegration)).toBe(true);
+    expect(await presence(bob, noRefresh)).toBe(false);
+    // Not visible: false, exactly as "no refresh token" answers, so nothing is learned.
+    expect(await presence(alice, bobIntegration)).toBe(false);
+    expect(await presence(alice, orgIntegration)).toBe(false);
+    expect(await presence(carol, bobIntegration)).toBe(false);
+    // No signed-in user: nothing.
+    const anonymous = await t.db.transaction(async (tx) => {
+      await tx.query(`select set_config('role', 'authenticated', true)`);
+      return tx.query<{ present: boolean }>(`select public.integration_has_refresh_token($1) as present`, [aliceIntegration]);
+    });
+    expect(anonymous).toEqual([{ present: false }]);
+    await t.db.query(`delete from public.integrations where id = $1`, [noRefresh]);
+  });
+
   it('lets members see their organization but not others', async ({ skip }) => {
     await ready(skip);
     const carolOrgs = await asUser(t.db, carol, (tx) => tx.query<{ name: string }>(`select name from public.organizations`));

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { getDb } from '@/lib/db';
 import { getEnv } from '@/lib/env';
 import { asUser } from '@/lib/db/user-context';
-import { findConnectionPageView, hasRefreshToken, listRecentRefreshAttempts, type ConnectionPageView, type RefreshAttempt } from '@/lib/db/integrations';
+import { findConnectionPageView, listRecentRefreshAttempts, type ConnectionPageView, type RefreshAttempt } from '@/lib/db/integrations';
 import type { ResolvedProvider } from '@/lib/providers/schema';
 import { getProviders } from '@/lib/runtime';
 import { getCurrentUser } from '@/app/_server/current-user';
@@ -46,8 +46,8 @@ export default async function ConnectionPage({ params }: { params: Promise<{ id:
   });
   if (!found) notFound(); // not theirs (RLS) or gone
   const { row, attempts } = found;
-  // Only after RLS let the viewer see it: the token column itself is granted to no user role.
-  const hasRefresh = await hasRefreshToken(db, row.id);
+  // Read with the row (public.integration_has_refresh_token): the token column itself is granted to no user role.
+  const hasRefresh = row.has_refresh_token;
   const providers = getProviders();
   const provider = providers.get(row.provider);
   const name = provider?.name ?? row.provider;
