@@ -8,7 +8,7 @@ import { getProviders } from '@/lib/runtime';
 import { getCurrentUser } from '../_server/current-user';
 import { reconnectHref } from '../_server/connect-links';
 import { MarkRead } from '../_components/mark-read';
-import { LocalTime } from './_components/local-time';
+import { LocalTime } from '@/app/_components/local-time';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { durationWords, longDate, utcFallback } from '../../app/integrations/[id]/_components/local-date';
+import { durationWords, longDate, utcFallback } from '../../app/_components/local-date';
 
 /** The connection page's countdown and date words (formatted in the browser, in the viewer's locale). */
 describe('connection page formatting', () => {

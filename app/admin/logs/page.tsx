@@ -4,7 +4,7 @@ import { getDb } from '@/lib/db';
 import { listRefreshLogs, REFRESH_OUTCOMES, REFRESH_TRIGGERS } from '@/lib/db/refresh-logs';
 import { getProviders } from '@/lib/runtime';
 import { AdminNav } from '../_components/admin-nav';
-import { LocalTime } from '../_components/local-time';
+import { LocalTime } from '@/app/_components/local-time';
 import { requireOperator } from '../_components/require-operator';
 
 export const dynamic = 'force-dynamic';

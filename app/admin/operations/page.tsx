@@ -7,7 +7,7 @@ import { expiringTokens } from '@/lib/notify/expiring-tokens';
 import { getProviders } from '@/lib/runtime';
 import { AdminAction } from '../_components/admin-action';
 import { AdminNav } from '../_components/admin-nav';
-import { LocalTime } from '../_components/local-time';
+import { LocalTime } from '@/app/_components/local-time';
 import { requireOperator } from '../_components/require-operator';
 
 export const dynamic = 'force-dynamic';

@@ -12,7 +12,7 @@ import { reconnectHref } from '@/app/_server/connect-links';
 import { RefreshNowButton } from '@/app/_components/refresh-now-button';
 import { TestConnectionButton } from '@/app/_components/test-connection-button';
 import { DisconnectButton } from '@/app/_components/disconnect-button';
-import { LocalTime } from './_components/local-time';
+import { LocalTime } from '@/app/_components/local-time';
 import { ExpiryCountdown } from './_components/expiry-countdown';
 import { OUTCOME_LOOK, RefreshHistoryChart } from './_components/refresh-history-chart';
 import { healthOfRow, type HealthTone as Health } from '@/lib/owed/health';

@@ -1,8 +1,8 @@
 'use client';
 
 import { useEffect, useState } from 'react';
-import { durationWords, longDate, shortTime, utcFallback } from './local-date';
-import { useHydrated } from './use-hydrated';
+import { durationWords, longDate, shortTime, utcFallback } from '@/app/_components/local-date';
+import { useHydrated } from '@/app/_components/use-hydrated';
 
 /**
  * "Expires in 2 hours 15 minutes 4 seconds, on 18 March 2026 at 15:30", ticking every second

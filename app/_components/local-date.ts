@@ -1,6 +1,7 @@
 /**
  * Formatting in the viewer's locale and time zone (Intl, in the browser). Pure: the client
- * components call these after hydration; the server renders the UTC fallback.
+ * components (LocalTime, the connection page's countdown, the Test connection verdict) call
+ * these after hydration; the server renders the UTC fallback.
  */
 
 export function longDate(date: Date, locale?: string): string {
@@ -11,8 +12,19 @@ export function shortTime(date: Date, locale?: string): string {
   return new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit' }).format(date);
 }
 
+/** "14:03:12": the time of day to the second (when a check was made). */
+export function clockTime(date: Date, locale?: string): string {
+  return new Intl.DateTimeFormat(locale, { timeStyle: 'medium' }).format(date);
+}
+
+/** Date and time to the second: when an attempt ran, when a token ends. */
 export function dateTime(date: Date, locale?: string): string {
   return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'medium' }).format(date);
+}
+
+/** Date and time to the minute: the operator console's and the notifications' lists. */
+export function dateMinute(date: Date, locale?: string): string {
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(date);
 }
 
 /** "3 days ago", "in 2 hours": the largest whole unit, in the viewer's language. */
