@@ -1,8 +1,6 @@
 'use client';
 
-import { useRouter } from 'next/navigation';
-import { useState } from 'react';
-import { refusalText } from './action-answer';
+import { ActionButton, type Said } from './action-button';
 
 const OUTCOME_WORDS: Record<string, string> = {
   refreshed: 'Refreshed',
@@ -12,52 +10,27 @@ const OUTCOME_WORDS: Record<string, string> = {
   config_failure: 'Tokenwarden is not configured to refresh this provider',
 };
 
+/** POST /api/integrations/{id}/refresh's answer (docs/contracts.md §3) in words. */
+function outcomeWords(body: { outcome?: string; errorCode?: string }): Said {
+  const words = (body.outcome && OUTCOME_WORDS[body.outcome]) ?? String(body.outcome);
+  return { text: body.errorCode ? `${words} (${body.errorCode})` : words, error: body.outcome !== 'refreshed' && body.outcome !== 'skipped' };
+}
+
 /**
  * Refresh now through POST /api/integrations/{id}/refresh (5 an hour per user): shows the
- * outcome, or the refusal with when to try again, then re-renders the page's status.
+ * outcome, or the refusal with when to try again, then re-renders the page's status (after a
+ * 409 too: the connection needs reconnecting, which the page should now say).
  */
 export function RefreshNowButton({ id, name }: { id: string; name: string }) {
-  const router = useRouter();
-  const [busy, setBusy] = useState(false);
-  const [said, setSaid] = useState<{ text: string; error: boolean } | null>(null);
   return (
-    <span className="refresh-now">
-      <button
-        type="button"
-        disabled={busy}
-        aria-label={`Refresh ${name} now`}
-        onClick={async () => {
-          setBusy(true);
-          setSaid(null);
-          try {
-            const response = await fetch(`/api/integrations/${encodeURIComponent(id)}/refresh`, {
-              method: 'POST',
-              credentials: 'same-origin',
-              headers: { accept: 'application/json' },
-            });
-            if (response.ok) {
-              const body = (await response.json()) as { outcome?: string; errorCode?: string };
-              const words = (body.outcome && OUTCOME_WORDS[body.outcome]) ?? String(body.outcome);
-              setSaid({ text: body.errorCode ? `${words} (${body.errorCode})` : words, error: body.outcome !== 'refreshed' && body.outcome !== 'skipped' });
-              router.refresh();
-              return;
-            }
-            setSaid({ text: await refusalText(response), error: true });
-            if (response.status === 409) router.refresh();
-          } catch (failure) {
-            setSaid({ text: failure instanceof Error ? failure.message : String(failure), error: true });
-          } finally {
-            setBusy(false);
-          }
-        }}
-      >
-        {busy ? 'Refreshing…' : 'Refresh now'}
-      </button>
-      {said ? (
-        <span role={said.error ? 'alert' : 'status'} className={said.error ? 'error' : 'ok'}>
-          {said.text}
-        </span>
-      ) : null}
-    </span>
+    <ActionButton
+      url={`/api/integrations/${encodeURIComponent(id)}/refresh`}
+      label="Refresh now"
+      busyLabel="Refreshing…"
+      accessibleName={`Refresh ${name} now`}
+      className="refresh-now"
+      describe={outcomeWords}
+      refreshOnStatus={[409]}
+    />
   );
 }

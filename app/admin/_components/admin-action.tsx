@@ -1,10 +1,12 @@
 'use client';
 
-import { useState, type FormEvent, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
+import { ActionButton, type Said } from '@/app/_components/action-button';
 
 /**
- * A POST to an admin route from a form: the fields sent as JSON (same-origin, so withUser
- * accepts the cookie session), the answer shown in words in a live region.
+ * A POST to an admin route (the shared ActionButton), optionally from a form: the fields sent
+ * as JSON (same-origin, so withUser accepts the cookie session), the answer shown in words.
+ * The page is not re-rendered: a Retry's row would change and take its answer with it.
  */
 export function AdminAction({ action, children, submitLabel, fixed, describe }: {
   action: string;
@@ -14,37 +16,27 @@ export function AdminAction({ action, children, submitLabel, fixed, describe }: 
   fixed?: Record<string, string | boolean>;
   describe: 'pass' | 'redrive';
 }) {
-  const [status, setStatus] = useState<string>('');
-  const [busy, setBusy] = useState(false);
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    const body: Record<string, string | boolean> = { ...fixed };
-    for (const [key, value] of form.entries()) if (typeof value === 'string' && value !== '') body[key] = value;
-    if (form.has('force')) body.force = true;
-    setBusy(true);
-    setStatus('Working…');
-    try {
-      const response = await fetch(action, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      const answer = (await response.json()) as Record<string, unknown>;
-      setStatus(response.ok ? summarize(describe, answer) : `Failed (${response.status}): ${String(answer.message ?? answer.error ?? 'error')}`);
-    } catch (error) {
-      setStatus(`Failed: ${error instanceof Error ? error.message : String(error)}`);
-    } finally {
-      setBusy(false);
-    }
-  }
   return (
-    <form onSubmit={submit} style={{ display: 'inline' }}>
-      {children}
-      <button type="submit" disabled={busy}>
-        {submitLabel}
-      </button>{' '}
-      <span role="status" aria-live="polite">
-        {status}
-      </span>
-    </form>
+    <ActionButton
+      url={action}
+      label={submitLabel}
+      pending="Working…"
+      fields={children}
+      body={(form) => formBody(form, fixed)}
+      describe={(answer: Record<string, unknown>): Said => ({ text: summarize(describe, answer), error: false })}
+      failure={(words, status) => (status === null ? `Failed: ${words}` : `Failed (${status}): ${words}`)}
+      refreshOnSuccess={false}
+    />
   );
+}
+
+/** The form's non-empty fields over the fixed ones; the `force` checkbox as true. */
+function formBody(form: FormData | null, fixed: Record<string, string | boolean> = {}): Record<string, string | boolean> {
+  const body: Record<string, string | boolean> = { ...fixed };
+  if (!form) return body;
+  for (const [key, value] of form.entries()) if (typeof value === 'string' && value !== '') body[key] = value;
+  if (form.has('force')) body.force = true;
+  return body;
 }
 
 function summarize(kind: 'pass' | 'redrive', answer: Record<string, unknown>): string {
