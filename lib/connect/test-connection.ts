@@ -29,6 +29,7 @@ export interface VerdictCache {
 
 export interface Verdict {
   healthy: boolean;
+  /** ISO-8601: when the provider was asked (the last live call); a cached answer keeps it. */
   checked_at: string;
   http_status?: number;
   error?: string;
@@ -48,10 +49,25 @@ export class NoHealthCheckError extends Error {
  * reconnect (or a refresh that replaced the tokens) is tested afresh instead of shown the old
  * tokens' verdict for up to its TTL.
  */
-const cacheKey = (integrationId: string, tokenVersion: number) => `health:${integrationId}:${tokenVersion}`;
+export const verdictCacheKey = (integrationId: string, tokenVersion: number) => `health:${integrationId}:${tokenVersion}`;
+
+type CachedVerdict = Omit<Verdict, 'cached'>;
+
+/**
+ * A cached verdict as this code writes it. Entries written before `checked_at` existed (or
+ * anything else found under the key) are a miss: tested afresh rather than answered without
+ * saying when they were checked.
+ */
+function isCachedVerdict(value: unknown): value is CachedVerdict {
+  if (value === null || typeof value !== 'object') return false;
+  const entry = value as Record<string, unknown>;
+  return typeof entry.healthy === 'boolean' && typeof entry.checked_at === 'string' && !Number.isNaN(Date.parse(entry.checked_at));
+}
 
 interface Checked {
   reading: HealthReading;
+  /** When the provider was asked (ISO-8601): the verdict's checked_at. */
+  at: string;
   status?: number;
 }
 
@@ -70,8 +86,9 @@ async function check(deps: TestDeps, integrationId: string, providerId: string, 
   const platform = platformOf(providerId);
   if (platform && deps.platformLimiter) {
     const decision = await deps.platformLimiter.waitUntilReady(platform, integrationId, 0);
-    if (!decision.allowed) return { reading: { kind: 'failing', error: 'rate_limited' } };
+    if (!decision.allowed) return { reading: { kind: 'failing', error: 'rate_limited' }, at: deps.now().toISOString() };
   }
+  const at = deps.now().toISOString();
   let response: Response;
   try {
     response = await deps.fetch(url, {
@@ -81,7 +98,7 @@ async function check(deps: TestDeps, integrationId: string, providerId: string, 
       signal: AbortSignal.timeout(deps.requestTimeoutMs),
     });
   } catch (error) {
-    return { reading: { kind: 'failing', error: error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'network_error' } };
+    return { reading: { kind: 'failing', error: error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'network_error' }, at };
   }
   if (response.status === 429 && platform && deps.platformLimiter) {
     const seconds = parseRetryAfter(response.headers.get('retry-after'), deps.now().getTime()) ?? PROVIDER_429_DEFAULT_SECONDS;
@@ -94,21 +111,22 @@ async function check(deps: TestDeps, integrationId: string, providerId: string, 
   } catch {
     json = undefined; // not JSON: readHealthAnswer judges by the status alone
   }
-  return { reading: readHealthAnswer(providerId, response.status, json), status: response.status };
+  return { reading: readHealthAnswer(providerId, response.status, json), at, status: response.status };
 }
 
 export async function testConnection(deps: TestDeps & { cache: VerdictCache }, integrationId: string): Promise<Verdict | null> {
   const row = await findConnectionState(deps.db, integrationId);
   if (!row) return null;
-  const hit = await deps.cache.get<Omit<Verdict, 'cached'>>(cacheKey(integrationId, row.token_version));
-  if (hit) return { ...hit, cached: true };
+  const hit = await deps.cache.get<unknown>(verdictCacheKey(integrationId, row.token_version));
+  // A cached verdict keeps the checked_at of its live call: the answer says how old it is.
+  if (isCachedVerdict(hit)) return { ...hit, cached: true };
   const provider = deps.providers.get(row.provider);
   if (!provider?.healthCheckUrl) throw new NoHealthCheckError(provider?.name ?? row.provider);
 
   const verdict = await judge(deps, integrationId, row.provider, provider.healthCheckUrl, row.metadata);
   // Under the tokens as they are now: the judging may have refreshed them (a 401's one refresh).
   const version = (await currentTokenVersion(deps.db, integrationId)) ?? row.token_version;
-  await deps.cache.set(cacheKey(integrationId, version), verdict, verdict.healthy ? HEALTHY_VERDICT_TTL_SECONDS : FAILING_VERDICT_TTL_SECONDS);
+  await deps.cache.set(verdictCacheKey(integrationId, version), verdict, verdict.healthy ? HEALTHY_VERDICT_TTL_SECONDS : FAILING_VERDICT_TTL_SECONDS);
   return { ...verdict, cached: false };
 }
 
@@ -118,7 +136,8 @@ async function judge(
   providerId: string,
   template: string,
   parameters: Record<string, unknown>,
-): Promise<Omit<Verdict, 'cached'>> {
+): Promise<CachedVerdict> {
+  // Verdicts reached without asking the provider are "checked" when they were reached.
   const checkedAt = () => deps.now().toISOString();
   const url = fillTemplate(template, parameters);
   if (!url) return { healthy: false, checked_at: checkedAt(), error: 'missing_connection_parameter' };
@@ -136,17 +155,17 @@ async function judge(
   if (checked.reading.kind === 'token_refused') {
     // One forced refresh and one retry: the provider refused a token we believed valid.
     const refreshed = await refreshNow(deps, integrationId, { trigger: 'on_demand' });
-    if (!refreshed) return outcome(checked, checkedAt(), 'refresh_in_progress');
+    if (!refreshed) return outcome(checked, 'refresh_in_progress');
     if (refreshed.outcome !== 'refreshed' || !refreshed.accessToken) {
-      return outcome(checked, checkedAt(), refreshed.reconnectRequired ? 'needs_reauthorization' : (refreshed.errorCode ?? refreshed.outcome));
+      return outcome(checked, refreshed.reconnectRequired ? 'needs_reauthorization' : (refreshed.errorCode ?? refreshed.outcome));
     }
     checked = await check(deps, integrationId, providerId, url, refreshed.accessToken);
   }
-  return outcome(checked, checkedAt());
+  return outcome(checked);
 }
 
-function outcome(checked: Checked, checkedAt: string, because?: string): Omit<Verdict, 'cached'> {
-  const base = { checked_at: checkedAt, ...(checked.status === undefined ? {} : { http_status: checked.status }) };
+function outcome(checked: Checked, because?: string): CachedVerdict {
+  const base = { checked_at: checked.at, ...(checked.status === undefined ? {} : { http_status: checked.status }) };
   if (checked.reading.kind === 'healthy' && !because) return { healthy: true, ...base };
   return { healthy: false, ...base, error: because ?? (checked.reading.kind === 'healthy' ? 'unknown' : checked.reading.error) };
 }

@@ -61,6 +61,8 @@ describe.runIf(chromiumAvailable())("a connection's page in Chromium", () => {
     await page.getByRole('button', { name: /^Test Slack/ }).click();
     const verdict = page.locator('.test-connection [role="status"], .test-connection [role="alert"]');
     await expect.poll(() => verdict.innerText(), { timeout: 30_000 }).toMatch(/Working|Not working/);
+    // When it was checked, as a time of day in the browser's locale.
+    expect(await verdict.innerText()).toMatch(/ — checked at \S*\d{1,2}[:.]\d{2}[:.]\d{2}/);
   }, 60_000);
 
   it('refreshes now, the sixth press within the hour shows the limit message, and the history table and chart show the attempts', async () => {

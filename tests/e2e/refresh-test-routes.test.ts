@@ -174,10 +174,17 @@ describe('refresh and test routes (next start)', () => {
     valid.add(accessToken);
     const id = await connection('localcrm', accessToken);
     healthCalls.length = 0;
+    const before = Date.now();
     const first = await test(id, owner);
     expect(first.status).toBe(200);
     expect(first.body).toEqual({ healthy: true, checked_at: expect.any(String), http_status: 200, cached: false });
+    // checked_at: ISO-8601 UTC, the moment of the live call (within this request).
+    const checkedAt = String(first.body.checked_at);
+    expect(new Date(checkedAt).toISOString()).toBe(checkedAt);
+    expect(Date.parse(checkedAt)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(checkedAt)).toBeLessThanOrEqual(Date.now());
     expect(first.headers['x-ratelimit-limit']).toBe('30');
+    // The cached answer keeps the live call's checked_at.
     const second = await test(id, owner);
     expect(second.body).toEqual({ ...first.body, cached: true });
     expect(healthCalls).toEqual([{ path: '/crm/me', token: accessToken }]);

@@ -5,7 +5,7 @@ import { startFaultProvider, type FaultProvider } from '../support/fault-provide
 import { startLocalHttpServer, type LocalHttpServer } from '../support/local-http-server';
 import { MemoryStore } from '../../lib/kv/store';
 import { createCache, type KvCache } from '../../lib/kv/cache';
-import { testConnection } from '../../lib/connect/test-connection';
+import { HEALTHY_VERDICT_TTL_SECONDS, FAILING_VERDICT_TTL_SECONDS, testConnection, verdictCacheKey } from '../../lib/connect/test-connection';
 import { createPlatformLimiter, type PlatformLimiter } from '../../lib/kv/platform-limiter';
 
 /**
@@ -22,6 +22,8 @@ describe('testConnection verdict cache', () => {
   let api: LocalHttpServer;
   let cache: KvCache;
   let limiter: PlatformLimiter;
+  /** The clock of the cache's store and of the verdicts (checked_at), moved by the tests. */
+  let clock: number;
   const statuses: number[] = [];
   const headers: Record<string, string>[] = [];
   let calls = 0;
@@ -48,11 +50,12 @@ describe('testConnection verdict cache', () => {
     statuses.length = 0;
     headers.length = 0;
     calls = 0;
-    cache = createCache(new MemoryStore());
+    clock = Date.parse('2026-03-18T14:03:12.000Z');
+    cache = createCache(new MemoryStore(() => clock));
     limiter = createPlatformLimiter(new MemoryStore());
   });
 
-  const deps = () => ({ ...h.deps(), cache, platformLimiter: limiter });
+  const deps = () => ({ ...h.deps({ now: () => new Date(clock) }), cache, platformLimiter: limiter });
   const bumpTokenVersion = (id: string) => h.t.db.query(`update public.integrations set token_version = token_version + 1 where id = $1`, [id]);
 
   it('answers a second press from the cache while the tokens are the same', async () => {
@@ -97,5 +100,48 @@ describe('testConnection verdict cache', () => {
     const next = await limiter.attempt('linkedin', id);
     expect(next.allowed).toBe(false);
     expect(next.retryAfterSeconds).toBeGreaterThan(100);
+  });
+
+  it('says when the provider was asked: checked_at of the live call, kept by the cached answer', async () => {
+    const id = await h.seed({ provider: 'health_crm', accessToken: 'at-when', expiresIn: 3600 });
+    const first = await testConnection(deps(), id);
+    expect(first).toEqual({ healthy: true, http_status: 200, checked_at: '2026-03-18T14:03:12.000Z', cached: false });
+    clock += 5_000;
+    expect(await testConnection(deps(), id)).toEqual({ ...first, cached: true });
+    expect(calls).toBe(1);
+  });
+
+  it('answers a new checked_at once the healthy verdict expires', async () => {
+    const id = await h.seed({ provider: 'health_crm', accessToken: 'at-expire', expiresIn: 3600 });
+    const first = await testConnection(deps(), id);
+    clock += HEALTHY_VERDICT_TTL_SECONDS * 1000 - 1;
+    expect(await testConnection(deps(), id)).toMatchObject({ checked_at: first!.checked_at, cached: true });
+    clock += 1;
+    expect(await testConnection(deps(), id)).toEqual({ healthy: true, http_status: 200, checked_at: new Date(clock).toISOString(), cached: false });
+    expect(calls).toBe(2);
+  });
+
+  it('answers a new checked_at once the failing verdict expires, and for new tokens', async () => {
+    const id = await h.seed({ provider: 'health_crm', accessToken: 'at-fail-when', expiresIn: 3600 });
+    statuses.push(503, 503);
+    const first = await testConnection(deps(), id);
+    expect(first).toMatchObject({ healthy: false, http_status: 503, checked_at: '2026-03-18T14:03:12.000Z', cached: false });
+    clock += FAILING_VERDICT_TTL_SECONDS * 1000;
+    expect(await testConnection(deps(), id)).toMatchObject({ healthy: false, checked_at: new Date(clock).toISOString(), cached: false });
+    clock += 1_000;
+    await bumpTokenVersion(id);
+    expect(await testConnection(deps(), id)).toEqual({ healthy: true, http_status: 200, checked_at: new Date(clock).toISOString(), cached: false });
+    expect(calls).toBe(3);
+  });
+
+  it('takes a cache entry written before checked_at existed for a miss, and tests afresh', async () => {
+    const id = await h.seed({ provider: 'health_crm', accessToken: 'at-old-entry', expiresIn: 3600 });
+    const [row] = await h.t.db.query<{ token_version: number }>(`select token_version from public.integrations where id = $1`, [id]);
+    await cache.set(verdictCacheKey(id, row!.token_version), { healthy: false, http_status: 503 }, HEALTHY_VERDICT_TTL_SECONDS);
+    expect(await testConnection(deps(), id)).toEqual({ healthy: true, http_status: 200, checked_at: '2026-03-18T14:03:12.000Z', cached: false });
+    expect(calls).toBe(1);
+    // The fresh verdict replaced the old entry.
+    expect(await testConnection(deps(), id)).toMatchObject({ healthy: true, cached: true });
+    expect(calls).toBe(1);
   });
 });
