@@ -2,7 +2,7 @@ import { getDb } from '@/lib/db';
 import { listTroubleGroups } from '@/lib/db/integrations';
 import { listOperatorAlerts } from '@/lib/notify/outbox-queries';
 import { AdminNav } from './_components/admin-nav';
-import { LocalTime } from './_components/local-time';
+import { LocalTime } from '@/app/_components/local-time';
 import { requireOperator } from './_components/require-operator';
 
 export const dynamic = 'force-dynamic';
