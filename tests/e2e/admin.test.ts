@@ -157,6 +157,8 @@ describe('operator console (next start)', () => {
     expect(crossSite.status).toBe(403);
     const page = await request(server.url).get('/admin/operations').set('Cookie', cookie);
     expect(page.text).toContain('someone@example.com');
+    // Each row's Retry says which email it retries: a screen reader tabbing the column hears them apart.
+    expect(page.text).toContain('aria-label="Retry the integration_disconnected email to someone@example.com"');
     const retry = await request(server.url).post('/api/admin/redrive').set('Cookie', cookie).set('Origin', server.url).send({ kind: 'email', id: email!.id });
     expect(retry.status).toBe(200);
     expect(retry.body).toEqual({ ok: true, emails: 1 });

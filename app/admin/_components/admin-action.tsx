@@ -2,16 +2,19 @@
 
 import type { ReactNode } from 'react';
 import { ActionButton, type Said } from '@/app/_components/action-button';
+import { summarize } from './action-summary';
 
 /**
  * A POST to an admin route (the shared ActionButton), optionally from a form: the fields sent
  * as JSON (same-origin, so withUser accepts the cookie session), the answer shown in words.
  * The page is not re-rendered: a Retry's row would change and take its answer with it.
  */
-export function AdminAction({ action, children, submitLabel, fixed, describe }: {
+export function AdminAction({ action, children, submitLabel, accessibleName, fixed, describe }: {
   action: string;
   children?: ReactNode;
   submitLabel: string;
+  /** Where the label alone does not say what it acts on (a row's Retry: which email or delivery). */
+  accessibleName?: string;
   /** Fields sent whatever the form holds (e.g. the row a Retry button is for). */
   fixed?: Record<string, string | boolean>;
   describe: 'pass' | 'redrive';
@@ -20,6 +23,7 @@ export function AdminAction({ action, children, submitLabel, fixed, describe }: 
     <ActionButton
       url={action}
       label={submitLabel}
+      accessibleName={accessibleName}
       pending="Working…"
       fields={children}
       body={(form) => formBody(form, fixed)}
@@ -37,13 +41,4 @@ function formBody(form: FormData | null, fixed: Record<string, string | boolean>
   for (const [key, value] of form.entries()) if (typeof value === 'string' && value !== '') body[key] = value;
   if (form.has('force')) body.force = true;
   return body;
-}
-
-function summarize(kind: 'pass' | 'redrive', answer: Record<string, unknown>): string {
-  if (kind === 'redrive') return `Re-queued ${Number(answer.emails ?? 0)} email(s) and ${Number(answer.webhooks ?? 0)} webhook delivery(ies).`;
-  const n = (key: string) => Number(answer[key] ?? 0);
-  return (
-    `Pass done in ${n('durationMs')} ms: claimed ${n('claimed')}, ${n('refreshed')} refreshed, ${n('skipped')} skipped, ` +
-    `${n('transientFailures')} transient, ${n('authFailures')} auth, ${n('configFailures')} config failures; ${n('disconnected')} need reauthorization.`
-  );
 }

@@ -104,7 +104,7 @@ export default async function AdminOperationsPage() {
               <td>{email.attempts}</td>
               <td>{email.last_error ?? '—'}</td>
               <td>{email.last_attempt_at ? <LocalTime iso={email.last_attempt_at.toISOString()} /> : '—'}</td>
-              <td>{email.status === 'failed' ? <AdminAction action="/api/admin/redrive" submitLabel="Retry" describe="redrive" fixed={{ kind: 'email', id: email.id }} /> : '—'}</td>
+              <td>{email.status === 'failed' ? <AdminAction action="/api/admin/redrive" submitLabel="Retry" accessibleName={`Retry the ${email.template} email to ${email.to_email}`} describe="redrive" fixed={{ kind: 'email', id: email.id }} /> : '—'}</td>
             </tr>
           ))}
         </tbody>
@@ -137,7 +137,7 @@ export default async function AdminOperationsPage() {
                 {delivery.last_status_code ? ` (HTTP ${delivery.last_status_code})` : ''}
               </td>
               <td>{delivery.last_attempt_at ? <LocalTime iso={delivery.last_attempt_at.toISOString()} /> : '—'}</td>
-              <td>{delivery.status === 'dead' ? <AdminAction action="/api/admin/redrive" submitLabel="Retry" describe="redrive" fixed={{ kind: 'webhook', id: delivery.id }} /> : '—'}</td>
+              <td>{delivery.status === 'dead' ? <AdminAction action="/api/admin/redrive" submitLabel="Retry" accessibleName={`Retry the ${delivery.event_type} delivery to endpoint ${delivery.endpoint_id.slice(0, 8)}`} describe="redrive" fixed={{ kind: 'webhook', id: delivery.id }} /> : '—'}</td>
             </tr>
           ))}
         </tbody>
