@@ -7,7 +7,24 @@ import type { Queryable } from './client';
  */
 
 export const REFRESH_OUTCOMES = ['refreshed', 'skipped', 'transient_failure', 'auth_failure', 'config_failure'] as const;
-export const REFRESH_TRIGGERS = ['cron', 'manual', 'forced', 'on_demand'] as const;
+/** Every trigger the table's check constraint allows (migration 20261202090000_connect.sql): a (re)connect logs `connect`, the host API `api`. */
+export const REFRESH_TRIGGERS = ['cron', 'manual', 'forced', 'on_demand', 'connect', 'api'] as const;
+export type RefreshTrigger = (typeof REFRESH_TRIGGERS)[number];
+
+/** What each trigger is called where logs are shown; a Record, so a new trigger cannot be added without its words. */
+export const REFRESH_TRIGGER_WORDS: Record<RefreshTrigger, string> = {
+  cron: 'Automatic',
+  manual: 'Refresh now',
+  forced: 'Forced by an operator',
+  on_demand: 'On use',
+  connect: 'Connect',
+  api: 'Host API',
+};
+
+/** The words for a stored trigger (the id itself for one this code does not know). */
+export function refreshTriggerWords(trigger: string): string {
+  return (REFRESH_TRIGGER_WORDS as Record<string, string | undefined>)[trigger] ?? trigger;
+}
 
 export interface RefreshLogFilter {
   provider?: string | null;

@@ -122,6 +122,24 @@ describe('operator console (next start)', () => {
     expect(backwards.text).toContain('From must be before To');
   });
 
+  it('filters the logs by the connect and api triggers, named in words', async () => {
+    await t.db.query(
+      `insert into public.token_refresh_logs (integration_id, provider, trigger, outcome, error_code, duration_ms, created_at)
+       values ($1, 'google', 'connect', 'refreshed', 'connect_marker', 15, now() - interval '3 hours'),
+              ($1, 'google', 'api', 'refreshed', 'api_marker', 16, now() - interval '3 hours')`,
+      [integrationId],
+    );
+    const connect = await request(server.url).get('/admin/logs?trigger=connect').set('Authorization', bearer(operator));
+    expect(connect.text).not.toContain('Trigger must be one of');
+    expect(connect.text).toContain('connect_marker');
+    expect(connect.text).not.toContain('api_marker');
+    expect(connect.text).toContain('<option value="api">Host API</option>');
+    const api = await request(server.url).get('/admin/logs?trigger=api').set('Authorization', bearer(operator));
+    expect(api.text).toContain('api_marker');
+    expect(api.text).not.toContain('connect_marker');
+    await t.db.query(`delete from public.token_refresh_logs where error_code in ('connect_marker', 'api_marker')`);
+  });
+
   it('serves every page to the operator; logs filter and link to the connection, stats carry the SVG', async () => {
     for (const path of PAGES) expect((await request(server.url).get(path).set('Authorization', bearer(operator))).status, path).toBe(200);
     const logs = await request(server.url).get('/admin/logs?provider=google&outcome=auth_failure').set('Authorization', bearer(operator));

@@ -1,7 +1,7 @@
 import Link from 'next/link';
 import { z } from 'zod';
 import { getDb } from '@/lib/db';
-import { listRefreshLogs, REFRESH_OUTCOMES, REFRESH_TRIGGERS } from '@/lib/db/refresh-logs';
+import { listRefreshLogs, REFRESH_OUTCOMES, REFRESH_TRIGGERS, refreshTriggerWords } from '@/lib/db/refresh-logs';
 import { getProviders } from '@/lib/runtime';
 import { AdminNav } from '../_components/admin-nav';
 import { LocalTime } from '@/app/_components/local-time';
@@ -93,7 +93,7 @@ export default async function AdminLogsPage({ searchParams }: { searchParams: Pr
             <option value="">Any</option>
             {REFRESH_TRIGGERS.map((trigger) => (
               <option key={trigger} value={trigger}>
-                {trigger}
+                {refreshTriggerWords(trigger)}
               </option>
             ))}
           </select>
@@ -144,7 +144,7 @@ export default async function AdminLogsPage({ searchParams }: { searchParams: Pr
                 <LocalTime iso={row.created_at.toISOString()} />
               </td>
               <td>{row.provider}</td>
-              <td>{row.trigger}</td>
+              <td title={row.trigger}>{refreshTriggerWords(row.trigger)}</td>
               <td>
                 <span className={`badge ${row.outcome === 'refreshed' ? 'connected' : row.outcome === 'skipped' ? '' : row.outcome === 'transient_failure' ? 'trouble' : 'needs_reauthorization'}`}>
                   {row.outcome}

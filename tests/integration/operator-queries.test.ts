@@ -1,0 +1,41 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { insertIntegration, insertUser, testKeyRing } from '../support/fixtures';
+import { listRefreshLogs, REFRESH_TRIGGERS } from '../../lib/db/refresh-logs';
+
+/**
+ * The operator console's reads (lib/db/refresh-logs.ts, lib/db/integrations.ts) on a real
+ * database: the trigger list matches the table's check constraint.
+ */
+describe('operator console queries', () => {
+  let t: TestDatabase;
+  let integrationId: string;
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    const user = await insertUser(t.db, 'ops-queries@example.com');
+    integrationId = await insertIntegration(t.db, testKeyRing(), { userId: user, provider: 'google' });
+  });
+
+  afterAll(async () => {
+    await t?.drop();
+  });
+
+  it('offers every trigger the check constraint allows, and filters on connect and api', async () => {
+    const [constraint] = await t.db.query<{ definition: string }>(
+      `select pg_get_constraintdef(oid) as definition from pg_constraint where conname = 'token_refresh_logs_trigger_check'`,
+    );
+    const allowed = [...(constraint?.definition ?? '').matchAll(/'([a-z_]+)'/g)].map((match) => match[1]).sort();
+    expect(allowed.length).toBeGreaterThan(0);
+    expect([...REFRESH_TRIGGERS].sort()).toEqual(allowed);
+    await t.db.query(
+      `insert into public.token_refresh_logs (integration_id, provider, trigger, outcome, duration_ms)
+       values ($1, 'google', 'connect', 'refreshed', 10), ($1, 'google', 'api', 'refreshed', 11), ($1, 'google', 'cron', 'refreshed', 12)`,
+      [integrationId],
+    );
+    for (const trigger of ['connect', 'api'] as const) {
+      const { rows } = await listRefreshLogs(t.db, { trigger }, { limit: 10 });
+      expect(rows.map((row) => row.trigger)).toEqual([trigger]);
+    }
+  });
+});
