@@ -117,7 +117,7 @@ export interface ProviderRecentHealth {
   provider: string;
   attempted: number;
   refreshed: number;
-  /** The newest distinct error codes of the window, at most 5. */
+  /** The newest distinct error codes of the window, at most 5; skips are left out (their error_code holds the reason for the skip, e.g. `superseded`, not an error). */
   errorCodes: string[];
 }
 
@@ -130,6 +130,7 @@ export async function providerRecentHealth(db: Queryable, since: Date, limit = 2
             coalesce((select array_agg(code) from (
                select e.error_code as code, max(e.created_at) as at from public.token_refresh_logs e
                where e.provider = l.provider and e.created_at >= $1::timestamptz and e.error_code is not null
+                 and e.outcome <> 'skipped'
                group by e.error_code order by at desc limit 5) codes), '{}') as "errorCodes"
      from public.token_refresh_logs l
      where created_at >= $1::timestamptz

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { insertIntegration, insertUser, testKeyRing } from '../support/fixtures';
-import { listRefreshLogs, REFRESH_TRIGGERS } from '../../lib/db/refresh-logs';
+import { listRefreshLogs, providerRecentHealth, REFRESH_TRIGGERS } from '../../lib/db/refresh-logs';
 
 /**
  * The operator console's reads (lib/db/refresh-logs.ts, lib/db/integrations.ts) on a real
- * database: the trigger list matches the table's check constraint.
+ * database: the trigger list matches the table's check constraint; a provider's recent error
+ * codes leave out the reasons skips log in error_code.
  */
 describe('operator console queries', () => {
   let t: TestDatabase;
@@ -37,5 +38,18 @@ describe('operator console queries', () => {
       const { rows } = await listRefreshLogs(t.db, { trigger }, { limit: 10 });
       expect(rows.map((row) => row.trigger)).toEqual([trigger]);
     }
+  });
+
+  it("lists a provider's recent error codes without the skip reasons logged in error_code", async () => {
+    await t.db.query(
+      `insert into public.token_refresh_logs (integration_id, provider, trigger, outcome, error_code, duration_ms, created_at)
+       values ($1, 'google', 'cron', 'skipped', 'refreshed_by_another_worker', 1, now() - interval '1 minute'),
+              ($1, 'google', 'cron', 'skipped', 'superseded', 1, now() - interval '2 minutes'),
+              ($1, 'google', 'cron', 'transient_failure', 'timeout', 300, now() - interval '3 minutes'),
+              ($1, 'google', 'cron', 'auth_failure', 'invalid_grant', 200, now() - interval '4 minutes')`,
+      [integrationId],
+    );
+    const [google] = (await providerRecentHealth(t.db, new Date(Date.now() - 3600_000))).filter((row) => row.provider === 'google');
+    expect(google?.errorCodes).toEqual(['timeout', 'invalid_grant']);
   });
 });
