@@ -1,5 +1,5 @@
 import { getDb } from '@/lib/db';
-import { listTroubleGroups } from '@/lib/db/integrations';
+import { listTroubleGroups, TROUBLE_GROUP_LIMIT } from '@/lib/db/integrations';
 import { listOperatorAlerts } from '@/lib/notify/outbox-queries';
 import { AdminNav } from './_components/admin-nav';
 import { LocalTime } from '@/app/_components/local-time';
@@ -60,7 +60,7 @@ export default async function AdminPage() {
           </tr>
         </thead>
         <tbody>
-          {failing.map((row) => (
+          {failing.groups.map((row) => (
             <tr key={`${row.provider}/${row.status}`}>
               <td>{row.provider}</td>
               <td>{row.status}</td>
@@ -72,6 +72,12 @@ export default async function AdminPage() {
           ))}
         </tbody>
       </table>
+      {failing.groups.length === 0 ? <p className="muted">No connections in trouble.</p> : null}
+      {failing.more ? (
+        <p className="muted" role="status" data-trouble-cut>
+          {`Showing the ${TROUBLE_GROUP_LIMIT} largest groups; there are more. Filter the refresh logs by provider for the rest.`}
+        </p>
+      ) : null}
     </>
   );
 }

@@ -62,12 +62,25 @@ export interface TroubleGroup {
   [key: string]: unknown;
 }
 
-export function listTroubleGroups(db: Queryable): Promise<TroubleGroup[]> {
-  return db.query<TroubleGroup>(
+/** At most this many (provider, status) groups on the operator page; one row per pair, so the cap is only reached with very many providers. */
+export const TROUBLE_GROUP_LIMIT = 200;
+
+/**
+ * The largest groups first, at most `limit`, and whether there were more (`more`: the page says
+ * the table was cut). Read with the service connection. It still visits every connection in
+ * trouble (failing ones through integrations_failing_idx; not-connected ones have no index of
+ * their own), but the answer is bounded.
+ */
+export async function listTroubleGroups(db: Queryable, limit = TROUBLE_GROUP_LIMIT): Promise<{ groups: TroubleGroup[]; more: boolean }> {
+  const take = Math.max(1, Math.min(TROUBLE_GROUP_LIMIT, Math.floor(limit)));
+  const rows = await db.query<TroubleGroup>(
     `select provider, status, sum(consecutive_failures)::int as auth, sum(consecutive_transient_failures)::int as transient, count(*)::int as n
      from public.integrations where consecutive_failures > 0 or consecutive_transient_failures > 0 or status <> 'connected'
-     group by provider, status order by n desc`,
+     group by provider, status order by n desc, provider, status
+     limit $1`,
+    [take + 1],
   );
+  return { groups: rows.slice(0, take), more: rows.length > take };
 }
 
 /**

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { insertIntegration, insertUser, testKeyRing } from '../support/fixtures';
+import { listTroubleGroups } from '../../lib/db/integrations';
 import { listRefreshLogs, providerRecentHealth, REFRESH_TRIGGERS } from '../../lib/db/refresh-logs';
 
 /**
  * The operator console's reads (lib/db/refresh-logs.ts, lib/db/integrations.ts) on a real
  * database: the trigger list matches the table's check constraint; a provider's recent error
- * codes leave out the reasons skips log in error_code.
+ * codes leave out the reasons skips log in error_code; the trouble overview is capped.
  */
 describe('operator console queries', () => {
   let t: TestDatabase;
@@ -51,5 +52,21 @@ describe('operator console queries', () => {
     );
     const [google] = (await providerRecentHealth(t.db, new Date(Date.now() - 3600_000))).filter((row) => row.provider === 'google');
     expect(google?.errorCodes).toEqual(['timeout', 'invalid_grant']);
+  });
+
+  it('caps the trouble overview and says when it was cut', async () => {
+    const user = await insertUser(t.db, 'trouble-groups@example.com');
+    const ring = testKeyRing();
+    for (const provider of ['hubspot', 'slack', 'xero']) {
+      const id = await insertIntegration(t.db, ring, { userId: user, provider });
+      await t.db.query(`update public.integrations set consecutive_transient_failures = 2 where id = $1`, [id]);
+    }
+    const cut = await listTroubleGroups(t.db, 2);
+    expect(cut.groups).toHaveLength(2);
+    expect(cut.more).toBe(true);
+    const all = await listTroubleGroups(t.db);
+    expect(all.more).toBe(false);
+    expect(all.groups.map((group) => group.provider).sort()).toEqual(['hubspot', 'slack', 'xero']);
+    expect(all.groups.every((group) => group.transient === 2 && group.n === 1)).toBe(true);
   });
 });
