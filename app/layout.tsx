@@ -6,6 +6,7 @@ import { asUser } from '@/lib/db/user-context';
 import { listBannerIntegrations } from '@/lib/db/integrations';
 import { listNotifications } from '@/lib/notify/notifications';
 import { getProviders } from '@/lib/runtime';
+import { renewingProviderIds } from '@/lib/owed/expiry';
 import { DevMailboxLink } from './_components/dev-mailbox-link';
 import { AutoRefresh } from './_components/auto-refresh';
 import { BANNER_LIMIT, Banners } from './_components/banners';
@@ -25,7 +26,7 @@ async function chromeFor() {
   const db = await getDb();
   const mine = await asUser(db, user.id, async (tx) => ({
     unread: (await listNotifications(tx, { limit: 1, offset: 0, unreadOnly: true })).unreadCount,
-    banners: await listBannerIntegrations(tx, BANNER_LIMIT),
+    banners: await listBannerIntegrations(tx, { limit: BANNER_LIMIT, renewingProviders: renewingProviderIds(getProviders()) }),
   }));
   // The console answers 404 to everyone else so that it does not show; neither may the nav.
   return { ...mine, operator: await isOperatorUser(user) };

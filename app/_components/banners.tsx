@@ -8,7 +8,8 @@ export const BANNER_LIMIT = 3;
 
 /**
  * The top-of-page banners: one per dead connection ("Xero connection lost — reason —
- * Reconnect") and per retrying one. The layout reads them inside asUser and passes them in.
+ * Reconnect"), per ended one ("Xero connection expired — Reconnect": still connected, but
+ * nothing can renew it) and per retrying one. The layout reads them inside asUser and passes them in.
  */
 export function Banners({ integrations, total, nameOf }: { integrations: BannerIntegration[]; total: number; nameOf: (provider: string) => string }) {
   if (integrations.length === 0) return null;
@@ -25,6 +26,19 @@ export function Banners({ integrations, total, nameOf }: { integrations: BannerI
               {who}
               <span className="reason">{` — ${reason} — `}</span>
               <a href={reconnectHref(integration.provider, integration.id, '/')} aria-label={`Reconnect now: ${name} connection lost${who}`}>
+                Reconnect
+              </a>
+            </DismissibleBanner>
+          );
+        }
+        if (integration.expired) {
+          // Still marked connected, but its end has passed and nothing renews it: red "Expired" in lib/owed/health.ts.
+          return (
+            <DismissibleBanner key={integration.id} bannerKey={`${integration.id}:expired`} label={`${name} connection expired`} className="bad">
+              <strong>{`${name} connection expired`}</strong>
+              {who}
+              <span className="reason">{' — '}</span>
+              <a href={reconnectHref(integration.provider, integration.id, '/')} aria-label={`Reconnect now: ${name} connection expired${who}`}>
                 Reconnect
               </a>
             </DismissibleBanner>

@@ -700,7 +700,7 @@ export function listMemberOrganizations(tx: Queryable): Promise<{ id: string; na
   );
 }
 
-/** What a banner needs of a dead or retrying connection. */
+/** What a banner needs of a dead, ended or retrying connection. */
 export interface BannerIntegration {
   id: string;
   provider: string;
@@ -710,23 +710,47 @@ export interface BannerIntegration {
   last_error_code: string | null;
   consecutive_failures: number;
   consecutive_transient_failures: number;
+  /** Still `connected`, but its end has passed and nothing can renew it (lib/owed/health.ts "Expired"). */
+  expired: boolean;
   [key: string]: unknown;
 }
 
 /**
- * The user's visible dead (needs reauthorization) and retrying connections, dead first, at
- * most `limit`, and how many there are in all (the banners' "N more"). Run it inside `asUser`.
+ * The user's visible connections that need someone: dead (needs reauthorization), ended (still
+ * `connected`, but the refresh token has ended, or the access token has and nothing renews it:
+ * no refresh token, or a provider the 5-minute refresh does not renew, i.e. one not in
+ * `renewingProviders`; healthOfRow's red "Expired"), then retrying; at most `limit`, and how
+ * many there are in all (the banners' "N more"). Run it inside `asUser`: RLS decides which
+ * rows (a scan of the visible rows through the policy's user_id / organization_id indexes).
+ * integration_has_refresh_token is
+ * asked only of connected rows whose access token has passed on a renewing provider.
  */
-export async function listBannerIntegrations(tx: Queryable, limit: number): Promise<{ integrations: BannerIntegration[]; total: number }> {
-  const trouble = `(i.status = 'needs_reauthorization' or (i.status = 'connected' and (i.consecutive_failures > 0 or i.consecutive_transient_failures > 0)))`;
+export async function listBannerIntegrations(
+  tx: Queryable,
+  input: { limit: number; renewingProviders: readonly string[] },
+): Promise<{ integrations: BannerIntegration[]; total: number }> {
+  const dead = `i.status = 'needs_reauthorization'`;
+  const ended = `(i.status = 'connected' and (i.refresh_token_expires_at < now()
+        or (i.expires_at < now() and (not (i.provider = any($1::text[])) or not public.integration_has_refresh_token(i.id)))))`;
+  const retrying = `(i.status = 'connected' and (i.consecutive_failures > 0 or i.consecutive_transient_failures > 0))`;
+  const trouble = `(${dead} or ${ended} or ${retrying})`;
+  const providers = [...input.renewingProviders];
+  const limit = Math.max(1, Math.min(50, Math.floor(input.limit)));
   const integrations = await tx.query<BannerIntegration>(
-    `select i.id, i.provider, i.account_label, i.status, i.disconnect_reason, i.last_error_code,
-            i.consecutive_failures, i.consecutive_transient_failures
-     from public.integrations i where ${trouble}
-     order by (i.status = 'connected'), i.last_failure_at desc nulls last, i.id
-     limit $1`,
-    [limit],
+    `select b.* from (
+       select i.id, i.provider, i.account_label, i.status, i.disconnect_reason, i.last_error_code,
+              i.consecutive_failures, i.consecutive_transient_failures, i.last_failure_at,
+              coalesce(${ended}, false) as expired
+       from public.integrations i where ${trouble}
+     ) b
+     order by (case when b.status = 'needs_reauthorization' then 0 when b.expired then 1 else 2 end),
+              b.last_failure_at desc nulls last, b.id
+     limit $2`,
+    [providers, limit],
   );
-  const [count] = await tx.query<{ n: number }>(`select count(*)::int as n from public.integrations i where ${trouble}`);
-  return { integrations, total: count?.n ?? 0 };
+  const [count] = await tx.query<{ n: number }>(
+    `select count(*)::int as n from public.integrations i where ${trouble}`,
+    [providers],
+  );
+  return { integrations: integrations.map(({ last_failure_at: _at, ...row }) => row as BannerIntegration), total: count?.n ?? 0 };
 }

@@ -59,6 +59,14 @@ export function connectionEnd(
   return null;
 }
 
+/** The providers whose access tokens the 5-minute refresh renews, given a refresh token (renewedByCron's rule, for SQL that needs it). */
+export function renewingProviderIds(providers: Pick<ProviderRegistry, 'list'>): string[] {
+  return providers
+    .list()
+    .filter((provider) => provider.refreshGrant === 'refresh_token')
+    .map((provider) => provider.id);
+}
+
 /** Whether the 5-minute refresh renews this connection's access token (a refresh token grant). */
 export function renewedByCron(row: { provider: string; has_refresh_token: boolean }, providers: Pick<ProviderRegistry, 'get'>): boolean {
   return providers.get(row.provider)?.refreshGrant === 'refresh_token' && row.has_refresh_token;

@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import request from 'supertest';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { ensureBuild, freePort, startNext, type RunningServer } from '../support/next-server';
+import { insertIntegration, insertUser, testKeyRing } from '../support/fixtures';
+import { startSupabaseAuthMock, type MockSupabaseAuth, type MockUser } from '../support/supabase-auth-mock';
+
+/**
+ * What the dashboard's pages say over real HTTP (next start, Supabase Auth mocked at its HTTP
+ * API): the banner of a connection that has ended but is still marked connected.
+ */
+describe('dashboard pages (next start)', () => {
+  let t: TestDatabase;
+  let server: RunningServer;
+  let auth: MockSupabaseAuth;
+  let member: MockUser;
+  let ended: string;
+  const bearer = (who: MockUser) => `Bearer ${auth.accessToken(who)}`;
+
+  beforeAll(async () => {
+    ensureBuild();
+    t = await createTestDatabase();
+    auth = await startSupabaseAuthMock();
+    member = { id: await insertUser(t.db, 'member-pages@example.com'), email: 'member-pages@example.com' };
+    const ring = testKeyRing();
+    await insertIntegration(t.db, ring, { userId: member.id, provider: 'google' });
+    // Still `connected`, but its refresh token ended a minute ago: nothing can renew it.
+    ended = await insertIntegration(t.db, ring, { userId: member.id, provider: 'slack' });
+    await t.db.query(`update public.integrations set refresh_token_expires_at = now() - interval '1 minute' where id = $1`, [ended]);
+    server = await startNext(
+      {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        NODE_ENV: 'production',
+        DATABASE_URL: t.url ?? undefined,
+        TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+        SUPABASE_URL: auth.url,
+        SUPABASE_ANON_KEY: auth.anonKey,
+      },
+      await freePort(),
+    );
+  }, 240_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await auth?.close();
+    await t?.drop();
+  });
+
+  it('carries a banner for a connection that has ended though still marked connected', async () => {
+    const page = await request(server.url).get('/notifications').set('Authorization', bearer(member));
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(`data-banner="${ended}:expired"`);
+    expect(page.text).toContain('Slack connection expired');
+    expect(page.text).toContain(`/connect/slack?integration=${ended}`);
+  });
+});
