@@ -1,5 +1,5 @@
 import Link from 'next/link';
-import type { BannerIntegration } from '@/lib/db/integrations';
+import { BANNER_COUNT_CAP, type BannerIntegration } from '@/lib/db/integrations';
 import { reconnectHref } from '../_server/connect-links';
 import { DismissibleBanner } from './banners-dismiss';
 
@@ -55,7 +55,12 @@ export function Banners({ integrations, total, nameOf }: { integrations: BannerI
       })}
       {total > integrations.length ? (
         <p className="banner-more">
-          <Link href="/">{`${total - integrations.length} more connection${total - integrations.length === 1 ? '' : 's'} with problems`}</Link>
+          <Link href="/">
+            {total > BANNER_COUNT_CAP
+              ? // Counted only up to the cap: the exact number of the rest is not known.
+                `${BANNER_COUNT_CAP.toLocaleString('en')}+ connections with problems in all`
+              : `${(total - integrations.length).toLocaleString('en')} more connection${total - integrations.length === 1 ? '' : 's'} with problems`}
+          </Link>
         </p>
       ) : null}
     </section>

@@ -715,13 +715,17 @@ export interface BannerIntegration {
   [key: string]: unknown;
 }
 
+/** The banners' total is counted only this far (the layout asks on every page view): "1,000+" beyond it. */
+export const BANNER_COUNT_CAP = 1_000;
+
 /**
  * The user's visible connections that need someone: dead (needs reauthorization), ended (still
  * `connected`, but the refresh token has ended, or the access token has and nothing renews it:
  * no refresh token, or a provider the 5-minute refresh does not renew, i.e. one not in
  * `renewingProviders`; healthOfRow's red "Expired"), then retrying; at most `limit`, and how
- * many there are in all (the banners' "N more"). Run it inside `asUser`: RLS decides which
- * rows (a scan of the visible rows through the policy's user_id / organization_id indexes).
+ * many there are, counted up to BANNER_COUNT_CAP + 1 (the banners' "N more"; more than the cap:
+ * "1,000+"). Run it inside `asUser`: RLS decides which rows (a scan of the visible rows through
+ * the policy's user_id / organization_id indexes; the count stops at the cap).
  * integration_has_refresh_token is
  * asked only of connected rows whose access token has passed on a renewing provider.
  */
@@ -749,8 +753,8 @@ export async function listBannerIntegrations(
     [providers, limit],
   );
   const [count] = await tx.query<{ n: number }>(
-    `select count(*)::int as n from public.integrations i where ${trouble}`,
-    [providers],
+    `select count(*)::int as n from (select 1 from public.integrations i where ${trouble} limit $2) capped`,
+    [providers, BANNER_COUNT_CAP + 1],
   );
   return { integrations: integrations.map(({ last_failure_at: _at, ...row }) => row as BannerIntegration), total: count?.n ?? 0 };
 }

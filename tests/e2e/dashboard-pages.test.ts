@@ -8,7 +8,8 @@ import { startSupabaseAuthMock, type MockSupabaseAuth, type MockUser } from '../
 
 /**
  * What the dashboard's pages say over real HTTP (next start, Supabase Auth mocked at its HTTP
- * API): the banner of a connection that has ended but is still marked connected.
+ * API): the banner of a connection that has ended but is still marked connected; the banners'
+ * capped count.
  */
 describe('dashboard pages (next start)', () => {
   let t: TestDatabase;
@@ -16,6 +17,7 @@ describe('dashboard pages (next start)', () => {
   let auth: MockSupabaseAuth;
   let member: MockUser;
   let ended: string;
+  let crowd: MockUser;
   const bearer = (who: MockUser) => `Bearer ${auth.accessToken(who)}`;
 
   beforeAll(async () => {
@@ -28,6 +30,13 @@ describe('dashboard pages (next start)', () => {
     // Still `connected`, but its refresh token ended a minute ago: nothing can renew it.
     ended = await insertIntegration(t.db, ring, { userId: member.id, provider: 'slack' });
     await t.db.query(`update public.integrations set refresh_token_expires_at = now() - interval '1 minute' where id = $1`, [ended]);
+    // More dead connections than the banners count: the count stops at its cap.
+    crowd = { id: await insertUser(t.db, 'crowd-pages@example.com'), email: 'crowd-pages@example.com' };
+    await t.db.query(
+      `insert into public.integrations (user_id, provider, status, account_label, access_token_encrypted, token_key_id)
+       select $1, 'google', 'needs_reauthorization', 'crowd ' || g, 'sealed', 'k1' from generate_series(1, 1005) g`,
+      [crowd.id],
+    );
     server = await startNext(
       {
         PATH: process.env.PATH,
@@ -54,5 +63,14 @@ describe('dashboard pages (next start)', () => {
     expect(page.text).toContain(`data-banner="${ended}:expired"`);
     expect(page.text).toContain('Slack connection expired');
     expect(page.text).toContain(`/connect/slack?integration=${ended}`);
+  });
+
+  it('counts the banners only up to the cap and says so', async () => {
+    const page = await request(server.url).get('/notifications').set('Authorization', bearer(crowd));
+    expect(page.status).toBe(200);
+    expect(page.text.match(/data-banner="[^"]+:dead"/g)).toHaveLength(3);
+    expect(page.text).toContain('1,000+ connections with problems in all');
+    const few = await request(server.url).get('/notifications').set('Authorization', bearer(member));
+    expect(few.text).not.toContain('with problems');
   });
 });

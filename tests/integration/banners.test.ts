@@ -2,12 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { insertIntegration, insertUser, testKeyRing } from '../support/fixtures';
 import { asUser } from '../../lib/db/user-context';
-import { listBannerIntegrations } from '../../lib/db/integrations';
+import { BANNER_COUNT_CAP, listBannerIntegrations } from '../../lib/db/integrations';
 
 /**
  * The banners' read (lib/db/integrations.ts listBannerIntegrations, as the user, RLS on): dead
  * connections, connections still `connected` whose end has passed and that nothing can renew
- * (the red "Expired" of lib/owed/health.ts), and retrying ones, in that order.
+ * (the red "Expired" of lib/owed/health.ts), and retrying ones, in that order; the total is
+ * counted only up to a cap.
  */
 describe('banner connections', () => {
   let t: TestDatabase;
@@ -58,5 +59,18 @@ describe('banner connections', () => {
     const { integrations, total } = await asUser(t.db, alice, (tx) => listBannerIntegrations(tx, { limit: 2, renewingProviders: renewing }));
     expect(integrations).toHaveLength(2);
     expect(total).toBe(5);
+  });
+
+  it('counts no further than the cap', async () => {
+    const crowd = await insertUser(t.db, 'crowd-banners@example.com');
+    await t.db.query(
+      `insert into public.integrations (user_id, provider, status, account_label, access_token_encrypted, token_key_id)
+       select $1, 'google', 'needs_reauthorization', 'crowd ' || g, 'sealed', 'k1' from generate_series(1, $2::int) g`,
+      [crowd, BANNER_COUNT_CAP + 5],
+    );
+    const { integrations, total } = await asUser(t.db, crowd, (tx) => listBannerIntegrations(tx, { limit: 3, renewingProviders: renewing }));
+    expect(integrations).toHaveLength(3);
+    expect(BANNER_COUNT_CAP).toBe(1_000);
+    expect(total).toBe(BANNER_COUNT_CAP + 1);
   });
 });
