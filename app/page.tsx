@@ -40,11 +40,20 @@ const STATUS_FILTERS: { value: IntegrationStatusFilter; label: string }[] = [
   { value: 'disconnected', label: 'Disconnected' },
 ];
 
+// Each filter says what is wrong with it: a filter silently dropped would show every row as if it applied.
 const listQuery = z.object({
-  status: z.enum(['connected', 'retrying', 'needs_reauthorization', 'disconnected']).nullable().catch(null),
-  provider: z.string().regex(/^[a-z0-9_-]{1,64}$/).nullable().catch(null),
-  // `all` (the default), `own`, or an organization's id; anything else is reported and read as `all`.
-  scope: z.union([z.enum(['all', 'own']), z.uuid()]).nullable(),
+  status: z
+    .enum(['connected', 'retrying', 'needs_reauthorization', 'disconnected'], {
+      message: 'Status must be one of needs_reauthorization, retrying, connected, disconnected',
+    })
+    .nullable(),
+  provider: z.string().regex(/^[a-z0-9_-]{1,64}$/, 'Provider must be a provider id').nullable(),
+  // `all` (the default), `own`, or an organization's id.
+  // A refine, not a union: zod reports only the last member's issue ("Invalid UUID") for a union of strings.
+  scope: z
+    .string()
+    .refine((value) => value === 'all' || value === 'own' || z.uuid().safeParse(value).success, "Show must be all, own or one of your organizations' ids")
+    .nullable(),
   after: z.string().nullable(),
   before: z.string().nullable(),
 });
@@ -58,33 +67,44 @@ export default async function IntegrationsPage({ searchParams }: { searchParams:
   const user = await getCurrentUser();
   if (!user) redirect('/sign-in');
   const params = await searchParams;
-  const parsed = listQuery.safeParse({ scope: one(params.scope), after: one(params.after), before: one(params.before) });
-  const filter = listQuery.pick({ status: true, provider: true }).parse({ status: one(params.status), provider: one(params.provider) });
-  const asked = parsed.success ? parsed.data : { scope: null, after: null, before: null };
+  const parsed = listQuery.safeParse({
+    status: one(params.status),
+    provider: one(params.provider),
+    scope: one(params.scope),
+    after: one(params.after),
+    before: one(params.before),
+  });
+  const problems = parsed.success ? [] : [...new Set(parsed.error.issues.map((issue) => issue.message))];
+  const asked = parsed.success ? parsed.data : { status: null, provider: null, scope: null, after: null, before: null };
+  const filter = { status: asked.status, provider: asked.provider };
   // A cursor this page did not make (edited, truncated, from another version) falls back to the
   // first page with a notice, rather than an error page: the filters in the link still apply.
   const after = asked.after ? decodeListCursor(asked.after) : null;
   const before = !after && asked.before ? decodeListCursor(asked.before) : null;
-  let notice: string | null = (asked.after && !after) || (asked.before && !asked.after && !before) ? 'That page link is not valid; showing the first page.' : null;
-  if (!parsed.success) notice = 'That list link is not valid; showing all your connections.';
+  const notice: string | null = (asked.after && !after) || (asked.before && !asked.after && !before) ? 'That page link is not valid; showing the first page.' : null;
   const db = await getDb();
   const memberOf = await asUser(db, user.id, (tx) => listMemberOrganizations(tx));
   let scope: ListScope = { kind: 'all' };
   if (asked.scope === 'own') scope = { kind: 'own' };
   else if (asked.scope && asked.scope !== 'all') {
     if (memberOf.some((organization) => organization.id === asked.scope)) scope = { kind: 'organization', organizationId: asked.scope };
-    else notice = 'You are not a member of that organization; showing all your connections.';
+    else problems.push('You are not a member of that organization');
   }
+  // A filter that cannot be applied lists nothing: every row under a filter that did not apply
+  // would read as the filter's answer.
+  const unlisted = { integrations: [], next: null, previous: null, total: 0 };
   const [listed, inbox, organizations] = await asUser(db, user.id, async (tx) => [
-    await listIntegrationsPage(tx, {
-      scope,
-      status: filter.status,
-      provider: filter.provider,
-      limit: PAGE_SIZE,
-      // The order is one for every scope, so a cursor means the same in any of them.
-      after,
-      before,
-    }),
+    problems.length > 0
+      ? unlisted
+      : await listIntegrationsPage(tx, {
+          scope,
+          status: filter.status,
+          provider: filter.provider,
+          limit: PAGE_SIZE,
+          // The order is one for every scope, so a cursor means the same in any of them.
+          after,
+          before,
+        }),
     await listNotifications(tx, { limit: 10, offset: 0, unreadOnly: false }),
     await listManagedOrganizations(tx),
   ] as const);
@@ -112,7 +132,7 @@ export default async function IntegrationsPage({ searchParams }: { searchParams:
     const search = query.toString();
     return search ? `/?${search}` : '/';
   };
-  const filtered = filter.status !== null || filter.provider !== null || scope.kind !== 'all';
+  const filtered = filter.status !== null || filter.provider !== null || scope.kind !== 'all' || problems.length > 0;
   const totalWords = listed.total > LIST_COUNT_CAP ? `${LIST_COUNT_CAP.toLocaleString('en')}+` : listed.total.toLocaleString('en');
   const scopeWords =
     scope.kind === 'own' ? 'of your own' : scope.kind === 'organization' ? `in ${memberOf.find((o) => o.id === scope.organizationId)?.name ?? 'the organization'}` : null;
@@ -126,8 +146,15 @@ export default async function IntegrationsPage({ searchParams }: { searchParams:
         <div>
           <h1>Connections</h1>
           <p className="muted">
-            Signed in as {user.email}. {totalWords} connection{listed.total === 1 ? '' : 's'}
-            {scopeWords ? ` ${scopeWords}` : ''} {filtered ? 'match' : 'you can see'}.
+            Signed in as {user.email}.{' '}
+            {problems.length > 0 ? (
+              'No connections shown: fix the filters below.'
+            ) : (
+              <>
+                {totalWords} connection{listed.total === 1 ? '' : 's'}
+                {scopeWords ? ` ${scopeWords}` : ''} {filtered ? 'match' : 'you can see'}.
+              </>
+            )}
           </p>
           {notice ? (
             <p className="muted" role="status" data-list-notice>
@@ -139,6 +166,16 @@ export default async function IntegrationsPage({ searchParams }: { searchParams:
           <button type="submit">Sign out</button>
         </form>
       </div>
+      {problems.length > 0 ? (
+        <div role="alert" className="banner bad" data-list-problems>
+          <strong>These filters were not applied:</strong>
+          <ul>
+            {problems.map((problem) => (
+              <li key={problem}>{problem}</li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
       <form className="filters" method="get" action="/" aria-label="Filter connections">
         <label>
           Show
@@ -260,7 +297,7 @@ export default async function IntegrationsPage({ searchParams }: { searchParams:
           ))}
         </tbody>
       </table>
-      {integrations.length === 0 ? <p className="muted">{filtered ? 'No connections match these filters.' : 'No connections yet.'}</p> : null}
+      {integrations.length === 0 && problems.length === 0 ? <p className="muted">{filtered ? 'No connections match these filters.' : 'No connections yet.'}</p> : null}
       {listed.previous || listed.next ? (
         <nav className="pagination" aria-label="Pages">
           {listed.previous ? (

@@ -9,7 +9,7 @@ import { startSupabaseAuthMock, type MockSupabaseAuth, type MockUser } from '../
 /**
  * What the dashboard's pages say over real HTTP (next start, Supabase Auth mocked at its HTTP
  * API): the banner of a connection that has ended but is still marked connected; the banners'
- * capped count.
+ * capped count; a bad list filter named, not dropped.
  */
 describe('dashboard pages (next start)', () => {
   let t: TestDatabase;
@@ -72,5 +72,25 @@ describe('dashboard pages (next start)', () => {
     expect(page.text).toContain('1,000+ connections with problems in all');
     const few = await request(server.url).get('/notifications').set('Authorization', bearer(member));
     expect(few.text).not.toContain('with problems');
+  });
+
+  it('names a bad dashboard filter in an alert and lists nothing as if it were filtered', async () => {
+    const bogus = await request(server.url).get('/?status=bogus').set('Authorization', bearer(member));
+    expect(bogus.status).toBe(200);
+    expect(bogus.text).toContain('role="alert"');
+    expect(bogus.text).toContain('Status must be one of');
+    expect(bogus.text).not.toContain('data-integration-id=');
+    const provider = await request(server.url).get('/?provider=Not%20A%20Provider').set('Authorization', bearer(member));
+    expect(provider.text).toContain('Provider must be a provider id');
+    expect(provider.text).not.toContain('data-integration-id=');
+    const scope = await request(server.url).get('/?scope=everything').set('Authorization', bearer(member));
+    expect(scope.text).toContain('Show must be');
+    expect(scope.text).not.toContain('data-integration-id=');
+    const stranger = await request(server.url).get(`/?scope=${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`).set('Authorization', bearer(member));
+    expect(stranger.text).toContain('You are not a member of that organization');
+    expect(stranger.text).not.toContain('data-integration-id=');
+    const good = await request(server.url).get('/?status=connected&provider=slack').set('Authorization', bearer(member));
+    expect(good.text).not.toContain('were not applied');
+    expect(good.text).toContain(`data-integration-id="${ended}"`);
   });
 });
