@@ -9,7 +9,7 @@ import { startSupabaseAuthMock, type MockSupabaseAuth, type MockUser } from '../
 /**
  * What the dashboard's pages say over real HTTP (next start, Supabase Auth mocked at its HTTP
  * API): the banner of a connection that has ended but is still marked connected; the banners'
- * capped count; a bad list filter named, not dropped.
+ * capped count; a bad list filter named, not dropped; the connection page's status words.
  */
 describe('dashboard pages (next start)', () => {
   let t: TestDatabase;
@@ -92,5 +92,15 @@ describe('dashboard pages (next start)', () => {
     const good = await request(server.url).get('/?status=connected&provider=slack').set('Authorization', bearer(member));
     expect(good.text).not.toContain('were not applied');
     expect(good.text).toContain(`data-integration-id="${ended}"`);
+  });
+
+  it("says in the connection page's status words what the health badge says", async () => {
+    const page = await request(server.url).get(`/integrations/${ended}`).set('Authorization', bearer(member));
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('data-health="red"');
+    const status = /<p data-connection-status="true">([\s\S]*?)<\/p>/.exec(page.text)?.[1] ?? '';
+    expect(status).toContain('Not working');
+    expect(status).not.toContain('Connected and working.');
+    expect(status).toContain('Its access has ended and nothing can renew it');
   });
 });

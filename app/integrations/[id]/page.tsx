@@ -53,7 +53,8 @@ export default async function ConnectionPage({ params }: { params: Promise<{ id:
   const name = provider?.name ?? row.provider;
   const label = `${name}${row.account_label ? ` (${row.account_label})` : ''}`;
   const now = new Date();
-  const health = healthOfRow({ ...row, has_refresh_token: hasRefresh }, providers, now).tone;
+  const rowHealth = healthOfRow({ ...row, has_refresh_token: hasRefresh }, providers, now);
+  const health = rowHealth.tone;
   const thresholdMinutes = getEnv().REFRESH_THRESHOLD_MINUTES;
   const here = `/integrations/${row.id}`;
   const last = attempts[0];
@@ -76,7 +77,7 @@ export default async function ConnectionPage({ params }: { params: Promise<{ id:
           <span className={`badge ${HEALTH_CLASS[health]}`}>
             {health === 'green' ? '✓' : health === 'yellow' ? '!' : '✕'} {HEALTH_WORDS[health]}
           </span>{' '}
-          {statusWords(row, name)}
+          {statusWords(row, name, rowHealth)}
         </p>
         {row.disconnect_reason ? <p data-reason>{row.disconnect_reason}</p> : null}
         {row.connected_at ? (
@@ -182,11 +183,18 @@ export default async function ConnectionPage({ params }: { params: Promise<{ id:
   );
 }
 
-function statusWords(row: ConnectionPageView, name: string): string {
+/**
+ * The status in words, agreeing with the badge: a connected row the health rule does not call
+ * green (Expired: ended with nothing to renew it; Ends soon) says the rule's reason, never
+ * "Connected and working.".
+ */
+function statusWords(row: ConnectionPageView, name: string, health: { tone: Health; label: string; reason?: string }): string {
   if (row.status === 'disconnected') return 'Disconnected: Tokenwarden erased its tokens and no longer renews it.';
   if (row.status === 'needs_reauthorization') return `Needs reauthorization: ${name} no longer accepts this connection. Reconnect to resume.`;
+  if (health.tone === 'red') return `${health.label}: ${health.reason ?? 'it no longer works; reconnect to resume.'}`;
   if (row.consecutive_failures > 0) return `Connected, but ${name} refused the last refresh; retrying automatically.`;
   if (row.consecutive_transient_failures > 0) return `Connected; ${name} was unavailable at the last refresh, retrying automatically.`;
+  if (health.tone !== 'green') return `${health.label}: ${health.reason ?? 'reconnect to keep it.'}`;
   return 'Connected and working.';
 }
 
