@@ -244,10 +244,12 @@ export default async function IntegrationsPage({ searchParams }: { searchParams:
               <td data-label="Health">
                 <HealthBadge health={healthOf(integration)} />
                 <div className="muted">
-                  <StatusWord integration={integration} />
+                  <StatusWord integration={integration} health={healthOf(integration)} />
                 </div>
                 {integration.disconnect_reason ? <div className="muted">{integration.disconnect_reason}</div> : null}
-                {healthOf(integration).tone === 'yellow' ? <div className="muted">{healthOf(integration).reason}</div> : null}
+                {!integration.disconnect_reason && healthOf(integration).tone !== 'green' && healthOf(integration).reason ? (
+                  <div className="muted">{healthOf(integration).reason}</div>
+                ) : null}
               </td>
               <td data-label="Access token expires" className={expiryClass(integration.expires_at, now)} title={integration.expires_at?.toISOString()}>
                 {integration.expires_at ? relativeTime(integration.expires_at, now) : 'does not expire'}
@@ -394,12 +396,15 @@ function HealthBadge({ health }: { health: Health }) {
   );
 }
 
-/** The stored status in words ("connected, retrying" when connected with failures). */
-function StatusWord({ integration }: { integration: IntegrationSummary }) {
-  const troubled =
-    integration.status === 'connected' &&
-    (integration.consecutive_failures > 0 || integration.consecutive_transient_failures > 0);
-  return <span className="status-word">{troubled ? 'connected, retrying' : integration.status.replace('_', ' ')}</span>;
+/**
+ * The stored status beside the health badge, qualified where the health rule says more: a
+ * connected row that is retrying, ends soon or has already ended (red Expired) must not read
+ * as a plain "connected" next to its badge.
+ */
+function StatusWord({ integration, health }: { integration: IntegrationSummary; health: Health }) {
+  const word = integration.status.replace('_', ' ');
+  const qualified = integration.status === 'connected' && health.tone !== 'green' ? `${word}, ${health.label.toLowerCase()}` : word;
+  return <span className="status-word">{qualified}</span>;
 }
 
 /** Due times inside the refresh window read as "due now": the next cron tick takes them. */

@@ -103,4 +103,14 @@ describe('dashboard pages (next start)', () => {
     expect(status).not.toContain('Connected and working.');
     expect(status).toContain('Its access has ended and nothing can renew it');
   });
+
+  it('qualifies the stored status in the list with the health rule (an ended row is not just "connected")', async () => {
+    const list = await request(server.url).get('/?status=connected&provider=slack').set('Authorization', bearer(member));
+    const start = list.text.indexOf(`data-integration-id="${ended}"`);
+    expect(start).toBeGreaterThan(-1);
+    const row = list.text.slice(start, list.text.indexOf('</tr>', start));
+    expect(row).toContain('data-health="red"');
+    expect(row).toContain('connected, expired');
+    expect(row).toContain('Its access has ended and nothing can renew it');
+  });
 });

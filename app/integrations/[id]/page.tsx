@@ -7,6 +7,7 @@ import { asUser } from '@/lib/db/user-context';
 import { findConnectionPageView, listRecentRefreshAttempts, type ConnectionPageView, type RefreshAttempt } from '@/lib/db/integrations';
 import type { ResolvedProvider } from '@/lib/providers/schema';
 import { getProviders } from '@/lib/runtime';
+import { refreshTriggerWords } from '@/lib/db/refresh-logs';
 import { getCurrentUser } from '@/app/_server/current-user';
 import { reconnectHref } from '@/app/_server/connect-links';
 import { RefreshNowButton } from '@/app/_components/refresh-now-button';
@@ -21,13 +22,6 @@ export const dynamic = 'force-dynamic';
 
 const HEALTH_WORDS: Record<Health, string> = { green: 'Healthy', yellow: 'Needs attention', red: 'Not working' };
 const HEALTH_CLASS: Record<Health, string> = { green: 'connected', yellow: 'trouble', red: 'needs_reauthorization' };
-const TRIGGER_WORDS: Record<string, string> = {
-  cron: 'Automatic',
-  manual: 'Refresh now',
-  forced: 'Forced by an operator',
-  on_demand: 'On use',
-  connect: 'Connect',
-};
 
 /**
  * A connection's page: who and what it is, whether it works and why not, when it ends and
@@ -113,7 +107,7 @@ export default async function ConnectionPage({ params }: { params: Promise<{ id:
             <>
               Last refresh: <strong>{OUTCOME_LOOK[last.outcome]?.word ?? last.outcome}</strong>
               {last.error_code ? ` (${last.error_code})` : ''}, <LocalTime iso={last.created_at.toISOString()} format="relative" /> (
-              {TRIGGER_WORDS[last.trigger] ?? last.trigger}).
+              {refreshTriggerWords(last.trigger)}).
             </>
           ) : (
             'No refresh attempted yet.'
@@ -248,7 +242,7 @@ function History({ attempts }: { attempts: RefreshAttempt[] }) {
               <td>
                 <LocalTime iso={attempt.created_at.toISOString()} format="datetime" />
               </td>
-              <td>{TRIGGER_WORDS[attempt.trigger] ?? attempt.trigger}</td>
+              <td>{refreshTriggerWords(attempt.trigger)}</td>
               <td>
                 {OUTCOME_LOOK[attempt.outcome]?.word ?? attempt.outcome}
                 {attempt.error_code ? <span className="muted"> ({attempt.error_code})</span> : null}
