@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FilterProblems } from './_components/filter-problems';
 import Link from 'next/link';
 import { redirect } from 'next/navigation';
 import { getDb } from '@/lib/db';
@@ -166,16 +167,7 @@ export default async function IntegrationsPage({ searchParams }: { searchParams:
           <button type="submit">Sign out</button>
         </form>
       </div>
-      {problems.length > 0 ? (
-        <div role="alert" className="banner bad" data-list-problems>
-          <strong>These filters were not applied:</strong>
-          <ul>
-            {problems.map((problem) => (
-              <li key={problem}>{problem}</li>
-            ))}
-          </ul>
-        </div>
-      ) : null}
+      <FilterProblems problems={problems} />
       <form className="filters" method="get" action="/" aria-label="Filter connections">
         <label>
           Show

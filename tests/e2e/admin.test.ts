@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { ensureBuild, freePort, startNext, type RunningServer } from '../support/next-server';
+import { ensureBuild, freePort, startNext, type RunningServer, supabaseServerEnv } from '../support/next-server';
 import { insertIntegration, insertUser, testKeyRing } from '../support/fixtures';
 import { startSupabaseAuthMock, supabaseSessionCookie, type MockSupabaseAuth, type MockUser } from '../support/supabase-auth-mock';
 
@@ -37,19 +37,7 @@ describe('operator console (next start)', () => {
               ($1, 'google', 'cron', 'auth_failure', 'invalid_grant', 340, now() - interval '1 hour')`,
       [integrationId],
     );
-    server = await startNext(
-      {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        NODE_ENV: 'production',
-        DATABASE_URL: t.url ?? undefined,
-        TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-        SUPABASE_URL: auth.url,
-        SUPABASE_ANON_KEY: auth.anonKey,
-        OPERATOR_EMAILS: 'dana@example.com',
-      },
-      await freePort(),
-    );
+    server = await startNext(supabaseServerEnv({ databaseUrl: t.url ?? undefined, auth }, { OPERATOR_EMAILS: 'dana@example.com' }), await freePort());
   }, 240_000);
 
   afterAll(async () => {

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { ensureBuild, freePort, startNext, type RunningServer } from '../support/next-server';
+import { ensureBuild, freePort, startNext, type RunningServer, supabaseServerEnv } from '../support/next-server';
 import { insertIntegration, insertUser, testKeyRing } from '../support/fixtures';
 import { startSupabaseAuthMock, type MockSupabaseAuth, type MockUser } from '../support/supabase-auth-mock';
 
@@ -37,18 +36,7 @@ describe('dashboard pages (next start)', () => {
        select $1, 'google', 'needs_reauthorization', 'crowd ' || g, 'sealed', 'k1' from generate_series(1, 1005) g`,
       [crowd.id],
     );
-    server = await startNext(
-      {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        NODE_ENV: 'production',
-        DATABASE_URL: t.url ?? undefined,
-        TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-        SUPABASE_URL: auth.url,
-        SUPABASE_ANON_KEY: auth.anonKey,
-      },
-      await freePort(),
-    );
+    server = await startNext(supabaseServerEnv({ databaseUrl: t.url ?? undefined, auth }), await freePort());
   }, 240_000);
 
   afterAll(async () => {

@@ -7,7 +7,7 @@ import request from 'supertest';
 import { startLocalOAuthProvider, type LocalOAuthProvider } from '../../lib/demo/local-oauth-provider';
 import { KeyRing } from '../../lib/crypto/key-ring';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { ensureBuild, freePort, startNext, type RunningServer } from '../support/next-server';
+import { ensureBuild, freePort, startNext, type RunningServer, supabaseServerEnv } from '../support/next-server';
 import { insertIntegration, insertOrganization, insertUser } from '../support/fixtures';
 import { startSupabaseAuthMock, supabaseSessionCookie, type MockSupabaseAuth, type MockUser } from '../support/supabase-auth-mock';
 
@@ -74,19 +74,7 @@ describe('disconnect route (next start, Supabase Auth)', () => {
         ],
       }),
     );
-    server = await startNext(
-      {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        NODE_ENV: 'production',
-        DATABASE_URL: t.url ?? undefined,
-        TOKEN_ENCRYPTION_KEYS: `k1:${key.toString('base64')}`,
-        SUPABASE_URL: auth.url,
-        SUPABASE_ANON_KEY: auth.anonKey,
-        TOKENWARDEN_PROVIDERS_FILE: providersFile,
-      },
-      await freePort(),
-    );
+    server = await startNext(supabaseServerEnv({ databaseUrl: t.url ?? undefined, auth, key }, { TOKENWARDEN_PROVIDERS_FILE: providersFile }), await freePort());
   }, 240_000);
 
   afterAll(async () => {

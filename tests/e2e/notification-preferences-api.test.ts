@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { ensureBuild, freePort, startNext, type RunningServer } from '../support/next-server';
+import { ensureBuild, freePort, startNext, type RunningServer, supabaseServerEnv } from '../support/next-server';
 import { insertUser } from '../support/fixtures';
 import { startSupabaseAuthMock, type MockSupabaseAuth } from '../support/supabase-auth-mock';
 
@@ -22,18 +21,7 @@ describe('notification preferences API (next start, Supabase Auth)', () => {
     const bob = { id: await insertUser(t.db, 'bob@example.com'), email: 'bob@example.com' };
     aliceToken = auth.accessToken(alice, { alg: 'HS256' });
     bobToken = auth.accessToken(bob, { alg: 'HS256' });
-    server = await startNext(
-      {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        NODE_ENV: 'production',
-        DATABASE_URL: t.url ?? undefined,
-        TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-        SUPABASE_URL: auth.url,
-        SUPABASE_ANON_KEY: auth.anonKey,
-      },
-      await freePort(),
-    );
+    server = await startNext(supabaseServerEnv({ databaseUrl: t.url ?? undefined, auth }), await freePort());
   }, 240_000);
 
   afterAll(async () => {

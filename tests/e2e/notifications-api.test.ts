@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { ensureBuild, freePort, startNext, type RunningServer } from '../support/next-server';
+import { ensureBuild, freePort, startNext, type RunningServer, supabaseServerEnv } from '../support/next-server';
 import { insertIntegration, insertOrganization, insertUser, testKeyRing } from '../support/fixtures';
 import { startSupabaseAuthMock, supabaseSessionCookie, type MockSupabaseAuth } from '../support/supabase-auth-mock';
 
@@ -62,19 +61,7 @@ describe('notifications API (next start, Supabase Auth)', () => {
       refreshToken: null,
       expiresAt: new Date(Date.now() + 30 * 3_600_000),
     });
-    server = await startNext(
-      {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        NODE_ENV: 'production',
-        DATABASE_URL: t.url ?? undefined,
-        TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-        SUPABASE_URL: auth.url,
-        SUPABASE_ANON_KEY: auth.anonKey,
-        OPERATOR_EMAILS: 'alice@example.com, Carol@Example.com, dave@example.com',
-      },
-      await freePort(),
-    );
+    server = await startNext(supabaseServerEnv({ databaseUrl: t.url ?? undefined, auth }, { OPERATOR_EMAILS: 'alice@example.com, Carol@Example.com, dave@example.com' }), await freePort());
   }, 240_000);
 
   afterAll(async () => {

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { ensureBuild, freePort, startNext, type RunningServer } from '../support/next-server';
+import { ensureBuild, freePort, startNext, type RunningServer, supabaseServerEnv } from '../support/next-server';
 import { insertUser } from '../support/fixtures';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { startSupabaseAuthMock, type MockSupabaseAuth, type MockUser } from '../support/supabase-auth-mock';
@@ -31,19 +30,7 @@ describe.runIf(chromiumAvailable())('pages while the database is unreachable (ne
     auth = await startSupabaseAuthMock();
     operator = { id: await insertUser(t.db, 'ops@example.com'), email: 'ops@example.com' };
     await t.db.query(`update auth.users set email_confirmed_at = now() where id = $1`, [operator.id]);
-    server = await startNext(
-      {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        NODE_ENV: 'production',
-        DATABASE_URL: proxy.via(t.url),
-        TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-        SUPABASE_URL: auth.url,
-        SUPABASE_ANON_KEY: auth.anonKey,
-        OPERATOR_EMAILS: 'ops@example.com',
-      },
-      await freePort(),
-    );
+    server = await startNext(supabaseServerEnv({ databaseUrl: proxy.via(t.url), auth }, { OPERATOR_EMAILS: 'ops@example.com' }), await freePort());
   }, 240_000);
 
   afterAll(async () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { KeyRing } from '../../lib/crypto/key-ring';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { ensureBuild, freePort, startNext, type RunningServer } from '../support/next-server';
+import { ensureBuild, freePort, startNext, type RunningServer, supabaseServerEnv } from '../support/next-server';
 import { insertIntegration, insertOrganization, insertUser } from '../support/fixtures';
 import { startSupabaseAuthMock, type MockSupabaseAuth, type MockUser } from '../support/supabase-auth-mock';
 import { startFaultProvider, responses, type FaultProvider } from '../support/fault-provider';
@@ -81,19 +81,7 @@ describe('refresh and test routes (next start)', () => {
         ],
       }),
     );
-    server = await startNext(
-      {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        NODE_ENV: 'production',
-        DATABASE_URL: t.url ?? undefined,
-        TOKEN_ENCRYPTION_KEYS: `k1:${key.toString('base64')}`,
-        SUPABASE_URL: auth.url,
-        SUPABASE_ANON_KEY: auth.anonKey,
-        TOKENWARDEN_PROVIDERS_FILE: providersFile,
-      },
-      await freePort(),
-    );
+    server = await startNext(supabaseServerEnv({ databaseUrl: t.url ?? undefined, auth, key }, { TOKENWARDEN_PROVIDERS_FILE: providersFile }), await freePort());
   }, 240_000);
 
   afterAll(async () => {
@@ -291,20 +279,7 @@ describe('KV down (next start, KV_REST_API_URL on a closed port)', () => {
     const key = randomBytes(32);
     ring = new KeyRing([{ id: 'k1', key }]);
     owner = { id: await insertUser(t.db, 'down@example.com'), email: 'down@example.com' };
-    server = await startNext(
-      {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        NODE_ENV: 'production',
-        DATABASE_URL: t.url ?? undefined,
-        TOKEN_ENCRYPTION_KEYS: `k1:${key.toString('base64')}`,
-        SUPABASE_URL: auth.url,
-        SUPABASE_ANON_KEY: auth.anonKey,
-        KV_REST_API_URL: `http://127.0.0.1:${await freePort()}`,
-        KV_REST_API_TOKEN: 'kv-token',
-      },
-      await freePort(),
-    );
+    server = await startNext(supabaseServerEnv({ databaseUrl: t.url ?? undefined, auth, key }, { KV_REST_API_URL: `http://127.0.0.1:${await freePort()}`, KV_REST_API_TOKEN: 'kv-token' }), await freePort());
   }, 240_000);
 
   afterAll(async () => {

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import request from 'supertest';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { ensureBuild, freePort, startNext, type RunningServer } from '../support/next-server';
+import { ensureBuild, freePort, startNext, type RunningServer, supabaseServerEnv } from '../support/next-server';
 import { insertOrganization, insertUser } from '../support/fixtures';
 import { startSupabaseAuthMock, type MockSupabaseAuth } from '../support/supabase-auth-mock';
 import { MAX_BODY_BYTES } from '../../lib/http/read-body';
@@ -25,18 +24,7 @@ describe('webhook endpoints API (next start, Supabase Auth)', () => {
     owner = await insertUser(t.db, 'owner@example.com');
     token = auth.accessToken({ id: owner, email: 'owner@example.com' });
     org = await insertOrganization(t.db, 'Hooked', [{ userId: owner, role: 'owner' }]);
-    server = await startNext(
-      {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        NODE_ENV: 'production',
-        DATABASE_URL: t.url ?? undefined,
-        TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-        SUPABASE_URL: auth.url,
-        SUPABASE_ANON_KEY: auth.anonKey,
-      },
-      await freePort(),
-    );
+    server = await startNext(supabaseServerEnv({ databaseUrl: t.url ?? undefined, auth }), await freePort());
   }, 240_000);
 
   afterAll(async () => {

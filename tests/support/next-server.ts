@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -117,6 +118,27 @@ export async function spawnServer(
   if (ended) return server; // the caller inspects exit code and output
   await server.stop();
   throw new Error(`server did not answer within the timeout:\n${output}`);
+}
+
+/**
+ * The environment of a production `next start` whose users sign in through the Supabase Auth
+ * stand-in (tests/support/supabase-auth-mock.ts): only what the server needs, a fresh
+ * encryption key unless the test seals tokens with its own, and the test's extra variables.
+ */
+export function supabaseServerEnv(
+  input: { databaseUrl: string | null | undefined; auth: { url: string; anonKey: string }; key?: Buffer },
+  extra: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    DATABASE_URL: input.databaseUrl ?? undefined,
+    TOKEN_ENCRYPTION_KEYS: `k1:${(input.key ?? randomBytes(32)).toString('base64')}`,
+    SUPABASE_URL: input.auth.url,
+    SUPABASE_ANON_KEY: input.auth.anonKey,
+    ...extra,
+  };
 }
 
 /** `next start` (production mode) of the current build. */

@@ -1,4 +1,5 @@
 import Link from 'next/link';
+import { FilterProblems } from '@/app/_components/filter-problems';
 import { z } from 'zod';
 import { getDb } from '@/lib/db';
 import { listRefreshLogs, REFRESH_OUTCOMES, REFRESH_TRIGGERS, refreshTriggerWords } from '@/lib/db/refresh-logs';
@@ -110,16 +111,7 @@ export default async function AdminLogsPage({ searchParams }: { searchParams: Pr
         <button type="submit">Filter</button>
         <Link href="/admin/logs">Clear filters</Link>
       </form>
-      {problems.length > 0 ? (
-        <div role="alert" className="banner bad">
-          <strong>These filters were not applied:</strong>
-          <ul>
-            {problems.map((problem) => (
-              <li key={problem}>{problem}</li>
-            ))}
-          </ul>
-        </div>
-      ) : null}
+      <FilterProblems problems={problems} />
       <table>
         <caption>
           {!q ? 'No refresh attempts shown: fix the filters above.' : rows.length === 0 ? 'No refresh attempts match these filters.' : `${rows.length} refresh attempt(s), newest first${q.before_at ? ' (a later page)' : ''}`}
