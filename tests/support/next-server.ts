@@ -160,9 +160,9 @@ export interface DemoServer extends RunningServer {
  */
 export async function startDemo(options: { dataDirPrefix: string; server?: 'start' | 'dev'; tickSeconds?: number }): Promise<DemoServer> {
   const server = options.server ?? 'start';
-  // Also before `next dev`: a `next build` that another test file starts while a dev server
-  // runs rewrites .next under it (its pages then fail to load, and the sign-in loops). Once
-  // built, ensureBuild is a no-op, so the dev server never overlaps a build.
+  // Also before `next dev`: with another test file's `next build` running beside it in the
+  // same folder, the dev demo's sign-in was seen to loop (both write under .next). Once built,
+  // ensureBuild is a no-op, so a dev server never runs beside a build.
   ensureBuild();
   const port = await freePort();
   const running = await spawnServer(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/demo.ts'], {
