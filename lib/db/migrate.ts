@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Db, Queryable } from './client';
 import { cliHistoryProblem, readSupabaseCliHistory } from './supabase-cli-history';
@@ -10,6 +10,12 @@ import { cliHistoryProblem, readSupabaseCliHistory } from './supabase-cli-histor
  * with a message saying which, before anything runs, instead of silently diverging from the
  * database. Files that the Supabase CLI applied are adopted only if they still match the
  * statements it recorded.
+ *
+ * One exception, kept as files rather than hashes: supabase/superseded/<name> holds a version of
+ * an applied migration that once landed and was later replaced by the version every other
+ * deployment applied (docs/architecture.md, "Migrations"). A database that applied the superseded
+ * version ends at the same schema, so it is accepted, and its record is moved to the current
+ * file's checksum.
  */
 
 export const MIGRATIONS_DIR = resolve(process.cwd(), 'supabase', 'migrations');
@@ -19,6 +25,18 @@ export interface MigrationFile {
   name: string;
   sql: string;
   checksum: string;
+  /** Versions of this file that some deployment applied and that end at the same schema. */
+  superseded: { sql: string; checksum: string }[];
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** supabase/superseded beside the migrations folder: a file there supersedes nothing on its own. */
+function readSuperseded(dir: string, name: string): { sql: string; checksum: string }[] {
+  const path = join(dir, '..', 'superseded', name);
+  if (!existsSync(path)) return [];
+  const sql = readFileSync(path, 'utf8');
+  return [{ sql, checksum: sha256(sql) }];
 }
 
 export interface MigrateResult {
@@ -40,7 +58,7 @@ export function readMigrations(dir = MIGRATIONS_DIR): MigrationFile[] {
       throw new MigrationError(`${join(dir, name)}: migration names must be <14-digit timestamp>_<snake_case>.sql`);
     }
     const sql = readFileSync(join(dir, name), 'utf8');
-    return { name, sql, checksum: createHash('sha256').update(sql).digest('hex') };
+    return { name, sql, checksum: sha256(sql), superseded: readSuperseded(dir, name) };
   });
 }
 
@@ -70,6 +88,11 @@ const BOOKKEEPING_SQL = `
   end
   $revoke$;`;
 
+/** The recorded checksum is this file's, or a superseded version's of it. */
+function matchesRecorded(file: MigrationFile, recorded: string): boolean {
+  return recorded === file.checksum || file.superseded.some((version) => version.checksum === recorded);
+}
+
 function editedProblem(file: MigrationFile, recorded: string): string {
   return (
     `Migration ${file.name} was edited after it was applied (recorded sha256 ${recorded.slice(0, 12)}…, ` +
@@ -93,7 +116,7 @@ async function appliedProblems(db: Queryable, files: MigrationFile[]): Promise<s
   for (const file of files) {
     const checksum = recorded.get(file.name);
     if (checksum !== undefined) {
-      if (checksum !== file.checksum) problems.push(editedProblem(file, checksum));
+      if (!matchesRecorded(file, checksum)) problems.push(editedProblem(file, checksum));
       continue;
     }
     const statements = cli.get(file.name.slice(0, 14));
@@ -125,7 +148,11 @@ export async function migrate(db: Db, options: { dir?: string; log?: (line: stri
         [file.name],
       );
       if (row) {
-        if (row.checksum !== file.checksum) throw new MigrationError(editedProblem(file, row.checksum));
+        if (!matchesRecorded(file, row.checksum)) throw new MigrationError(editedProblem(file, row.checksum));
+        if (row.checksum !== file.checksum) {
+          log(`${file.name}: applied as a superseded version (supabase/superseded); recorded as the current file`);
+          await tx.query(`update public.tokenwarden_migrations set checksum = $2 where name = $1`, [file.name, file.checksum]);
+        }
         return true;
       }
       const cli = (await readSupabaseCliHistory(tx)).get(file.name.slice(0, 14));

@@ -34,7 +34,10 @@ export async function readSupabaseCliHistory(db: Queryable): Promise<CliHistory>
 const significant = (sql: string) => sql.replace(/[\s;]+/g, '');
 
 /** Why a file cannot be adopted from the CLI's record of it, or null when it can. */
-export function cliHistoryProblem(file: { name: string; sql: string }, statements: string[] | null): string | null {
+export function cliHistoryProblem(
+  file: { name: string; sql: string; superseded?: { sql: string }[] },
+  statements: string[] | null,
+): string | null {
   const version = file.name.slice(0, 14);
   if (statements === null) {
     return (
@@ -44,7 +47,9 @@ export function cliHistoryProblem(file: { name: string; sql: string }, statement
       `\`supabase migration repair --status applied ${version}\`.`
     );
   }
-  if (significant(statements.join('\n')) === significant(file.sql)) return null;
+  const applied = significant(statements.join('\n'));
+  // The file, or a superseded version of it that some deployment pushed (lib/db/migrate.ts).
+  if ([file.sql, ...(file.superseded ?? []).map((version) => version.sql)].some((sql) => significant(sql) === applied)) return null;
   return (
     `Migration ${file.name} differs from what the Supabase CLI applied (supabase_migrations.schema_migrations ` +
     `version ${version}). Applied migrations are append-only: restore the file and put the change in a new migration.`

@@ -16,8 +16,9 @@ $$;
 revoke all on function public.insert_refresh_log(uuid, timestamptz, jsonb) from public, anon, authenticated;
 
 /*
-  record_refresh_result exactly as in 20261201090000_refresh_hardening.sql, but its log row is
-  written by public.insert_refresh_log.
+  record_refresh_result as in 20261125110000_notify.sql, but a recorded result also clears
+  provider_called_at (20261201090000_refresh_hardening.sql: the attempt's outcome is now known
+  and saved), and its log row is written by public.insert_refresh_log.
 */
 create or replace function public.record_refresh_result(result jsonb) returns jsonb
   language plpgsql

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, postgresAnswers, type TestDatabase } from '../support/database';
@@ -228,5 +228,65 @@ describe.each(engines)('applied checksums on %s', (engine) => {
       `select to_regclass('public.merged_late')::text as merged, to_regclass('public.sneaked_in')::text as sneaked`,
     );
     expect(row).toEqual({ merged: null, sneaked: null });
+  });
+});
+
+const SUPERSEDED_DIR = join(MIGRATIONS_DIR, '..', 'superseded');
+const supersededFiles = () => (existsSync(SUPERSEDED_DIR) ? readdirSync(SUPERSEDED_DIR).filter((f) => f.endsWith('.sql')).sort() : []);
+
+/** The migrations as a deployment that applied the superseded versions had them. */
+function migrationsAsSuperseded(): string {
+  const root = mkdtempSync(join(tmpdir(), 'tw-migrations-superseded-'));
+  mkdirSync(join(root, 'migrations'));
+  for (const name of readdirSync(MIGRATIONS_DIR)) {
+    const superseded = join(SUPERSEDED_DIR, name);
+    writeFileSync(join(root, 'migrations', name), readFileSync(existsSync(superseded) ? superseded : join(MIGRATIONS_DIR, name)));
+  }
+  return join(root, 'migrations');
+}
+
+const functionDefinitions = (db: Queryable) =>
+  db.query<{ name: string; definition: string }>(
+    `select p.proname as name, pg_get_functiondef(p.oid) as definition from pg_proc p
+     join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'public' order by p.proname, p.oid`,
+  );
+
+describe('superseded versions of applied migrations (supabase/superseded)', () => {
+  it('each names an applied migration and differs from it', () => {
+    expect(supersededFiles().length).toBeGreaterThan(0);
+    for (const name of supersededFiles()) {
+      expect(existsSync(join(MIGRATIONS_DIR, name))).toBe(true);
+      expect(readFileSync(join(SUPERSEDED_DIR, name), 'utf8')).not.toEqual(readFileSync(join(MIGRATIONS_DIR, name), 'utf8'));
+    }
+  });
+
+  describe.each(engines)('on %s', (engine) => {
+    it('accepts a database that applied them, records the current files, and it ends at the same functions', async ({ skip }) => {
+      if (engine === 'postgres' && !(await postgresAnswers())) skip('no PostgreSQL server here');
+      const old = await fresh(engine);
+      await migrate(old.db, { dir: migrationsAsSuperseded() });
+      const lines: string[] = [];
+      const result = await migrate(old.db, { log: (line) => lines.push(line) });
+      expect(result.applied).toEqual([]);
+      expect(lines.filter((line) => line.includes('superseded'))).toHaveLength(supersededFiles().length);
+      const recorded = await old.db.query<{ name: string; checksum: string }>(`select name, checksum from public.tokenwarden_migrations order by name`);
+      expect(recorded).toEqual(
+        migrationFiles().map((name) => ({ name, checksum: createHash('sha256').update(readFileSync(join(MIGRATIONS_DIR, name))).digest('hex') })),
+      );
+      const current = await fresh(engine);
+      await migrate(current.db);
+      expect(await functionDefinitions(old.db)).toEqual(await functionDefinitions(current.db));
+    });
+  });
+
+  it('adopts them from the Supabase CLI history too', async ({ skip }) => {
+    if (!(await postgresAnswers())) skip('no PostgreSQL server here');
+    const { db } = await fresh('postgres');
+    const files = migrationFiles();
+    const asApplied = (name: string) => readFileSync(existsSync(join(SUPERSEDED_DIR, name)) ? join(SUPERSEDED_DIR, name) : join(MIGRATIONS_DIR, name), 'utf8');
+    await pushWithSupabaseCli(db, files, (name) => cliStatements(asApplied(name)));
+    const result = await migrate(db);
+    expect(result.applied).toEqual([]);
+    expect(result.alreadyApplied).toEqual(files);
   });
 });
