@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FilterProblems } from './_components/filter-problems';
+import { ProviderSelect } from './_components/provider-select';
 import Link from 'next/link';
 import { redirect } from 'next/navigation';
 import { getDb } from '@/lib/db';
@@ -113,7 +114,6 @@ export default async function IntegrationsPage({ searchParams }: { searchParams:
   const providers = getProviders();
   // The provider filter offers every configured provider (and the one asked for): listing the
   // providers of the rows one can see would read every visible row on every page view.
-  const filterProviders = [...new Set([...providers.ids(), ...(filter.provider ? [filter.provider] : [])])].sort();
   // Connect offers what can start the flow here: credentials configured and an authorization endpoint.
   const connectable = providers.list().filter((provider) => provider.credentials !== null && provider.authorizationUrl !== null);
   const outcome = connectOutcomeFrom(params);
@@ -194,14 +194,7 @@ export default async function IntegrationsPage({ searchParams }: { searchParams:
         </label>
         <label>
           Provider
-          <select name="provider" defaultValue={filter.provider ?? ''}>
-            <option value="">All</option>
-            {filterProviders.map((provider) => (
-              <option key={provider} value={provider}>
-                {nameOf(provider)}
-              </option>
-            ))}
-          </select>
+          <ProviderSelect value={filter.provider} anyLabel="All" />
         </label>
         <button type="submit">Filter</button>
         {filtered ? <Link href="/">Clear</Link> : null}

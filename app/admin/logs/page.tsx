@@ -1,9 +1,9 @@
 import Link from 'next/link';
 import { FilterProblems } from '@/app/_components/filter-problems';
+import { ProviderSelect } from '@/app/_components/provider-select';
 import { z } from 'zod';
 import { getDb } from '@/lib/db';
 import { listRefreshLogs, REFRESH_OUTCOMES, REFRESH_TRIGGERS, refreshTriggerWords } from '@/lib/db/refresh-logs';
-import { getProviders } from '@/lib/runtime';
 import { AdminNav } from '../_components/admin-nav';
 import { LocalTime } from '@/app/_components/local-time';
 import { requireOperator } from '../_components/require-operator';
@@ -66,16 +66,7 @@ export default async function AdminLogsPage({ searchParams }: { searchParams: Pr
       <form method="get" action="/admin/logs" style={{ display: 'flex', flexWrap: 'wrap', gap: '0.75rem', alignItems: 'end' }}>
         <label>
           Provider{' '}
-          <select name="provider" defaultValue={q?.provider ?? ''}>
-            <option value="">Any</option>
-            {getProviders()
-              .ids()
-              .map((id) => (
-                <option key={id} value={id}>
-                  {id}
-                </option>
-              ))}
-          </select>
+          <ProviderSelect value={q?.provider ?? null} anyLabel="Any" />
         </label>
         <label>
           Outcome{' '}

@@ -1,4 +1,5 @@
 import Link from 'next/link';
+import { ProviderSelect } from '@/app/_components/provider-select';
 import { getEnv } from '@/lib/env';
 import { getDb } from '@/lib/db';
 import { listUndeliveredEmails } from '@/lib/db/email-outbox';
@@ -35,16 +36,7 @@ export default async function AdminOperationsPage() {
       <AdminAction action="/api/admin/refresh" submitLabel="Run a pass" describe="pass">
         <label>
           Provider{' '}
-          <select name="provider" defaultValue="">
-            <option value="">All providers</option>
-            {getProviders()
-              .ids()
-              .map((id) => (
-                <option key={id} value={id}>
-                  {id}
-                </option>
-              ))}
-          </select>
+          <ProviderSelect value={null} anyLabel="All providers" />
         </label>{' '}
         <label>
           <input type="checkbox" name="force" /> Force (refresh even tokens not yet due)
