@@ -33,25 +33,6 @@ export async function currentTokenVersion(db: Queryable, integrationId: string):
   return row?.token_version ?? null;
 }
 
-/** What the reconnect page shows of one integration. Run it inside `asUser`: RLS hides other people's. */
-export interface ReconnectView {
-  provider: string;
-  account_label: string | null;
-  status: string;
-  disconnect_reason: string | null;
-  last_error_code: string | null;
-  expires_at: Date | null;
-  [key: string]: unknown;
-}
-
-export async function findReconnectView(tx: Queryable, integrationId: string): Promise<ReconnectView | null> {
-  const [row] = await tx.query<ReconnectView>(
-    `select provider, account_label, status, disconnect_reason, last_error_code, expires_at from public.integrations where id = $1`,
-    [integrationId],
-  );
-  return row ?? null;
-}
-
 /** Connections failing or not connected, grouped by provider and status: the operator page's overview (all users). */
 export interface TroubleGroup {
   provider: string;
